@@ -1,0 +1,4 @@
+/**
+ * cli — entry point (filled by later work).
+ */
+export {};

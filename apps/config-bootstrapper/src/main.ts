@@ -1,0 +1,4 @@
+/**
+ * config-bootstrapper — entry point (filled by later work).
+ */
+export {};

@@ -1,0 +1,4 @@
+/**
+ * service-exposer — entry point (filled by later work).
+ */
+export {};

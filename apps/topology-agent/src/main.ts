@@ -1,0 +1,4 @@
+/**
+ * topology-agent — entry point (filled by later work).
+ */
+export {};

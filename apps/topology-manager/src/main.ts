@@ -1,0 +1,4 @@
+/**
+ * topology-manager — entry point (filled by later work).
+ */
+export {};

@@ -1,0 +1,4 @@
+/**
+ * @kne/agent — see package.json for its role.
+ */
+export {};

@@ -1,0 +1,4 @@
+/**
+ * @kne/bootstrap — see package.json for its role.
+ */
+export {};

@@ -1,0 +1,4 @@
+/**
+ * @kne/dataplane — see package.json for its role.
+ */
+export {};

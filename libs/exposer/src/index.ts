@@ -1,0 +1,4 @@
+/**
+ * @kne/exposer — see package.json for its role.
+ */
+export {};

@@ -1,0 +1,4 @@
+/**
+ * @kne/kube — see package.json for its role.
+ */
+export {};

@@ -1,0 +1,4 @@
+/**
+ * @kne/manager — see package.json for its role.
+ */
+export {};

@@ -1,0 +1,4 @@
+/**
+ * @kne/rpc — see package.json for its role.
+ */
+export {};

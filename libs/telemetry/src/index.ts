@@ -1,0 +1,4 @@
+/**
+ * @kne/telemetry — see package.json for its role.
+ */
+export {};

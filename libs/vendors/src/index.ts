@@ -1,0 +1,4 @@
+/**
+ * @kne/vendors — see package.json for its role.
+ */
+export {};

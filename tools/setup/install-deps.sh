@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh Debian machine, as root: Debian
+# packages (the kernel tools, routing daemons that serve as nodes, the performance peer),
+# then the npm workspace. Safe to run again: it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+debs=(
+  iproute2 iputils-ping nftables ethtool tcpdump iperf3 procps psmisc
+  frr frr-pythontools gobgpd bird2
+  mininet
+)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The distribution starts FRR, bird and gobgpd as system services; nodes run their own
+# copies inside namespaces, so the host-wide ones are stopped and disabled.
+for svc in frr bird gobgpd; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  fi
+done
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+echo "setup: done"
