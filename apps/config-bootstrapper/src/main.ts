@@ -1,4 +1,8 @@
 /**
- * config-bootstrapper — entry point (filled by later work).
+ * config-bootstrapper — process entry point: flags, logger, server, SIGINT/SIGTERM.
+ * Run `config-bootstrapper --help` for the flags.
  */
-export {};
+import { runServerCommand } from "@kne/rpc";
+import { createConfigBootstrapperApp, configBootstrapperCommand } from "./app";
+
+await runServerCommand(configBootstrapperCommand, createConfigBootstrapperApp);

@@ -1,4 +1,8 @@
 /**
- * service-exposer — entry point (filled by later work).
+ * service-exposer — process entry point: flags, logger, server, SIGINT/SIGTERM.
+ * Run `service-exposer --help` for the flags.
  */
-export {};
+import { runServerCommand } from "@kne/rpc";
+import { createServiceExposerApp, serviceExposerCommand } from "./app";
+
+await runServerCommand(serviceExposerCommand, createServiceExposerApp);

@@ -1,4 +1,8 @@
 /**
- * topology-agent — entry point (filled by later work).
+ * topology-agent — process entry point: flags, logger, server, SIGINT/SIGTERM.
+ * Run `topology-agent --help` for the flags.
  */
-export {};
+import { runServerCommand } from "@kne/rpc";
+import { createTopologyAgentApp, topologyAgentCommand } from "./app";
+
+await runServerCommand(topologyAgentCommand, createTopologyAgentApp);

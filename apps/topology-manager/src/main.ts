@@ -1,4 +1,8 @@
 /**
- * topology-manager — entry point (filled by later work).
+ * topology-manager — process entry point: flags, logger, server, SIGINT/SIGTERM.
+ * Run `topology-manager --help` for the flags.
  */
-export {};
+import { runServerCommand } from "@kne/rpc";
+import { createTopologyManagerApp, topologyManagerCommand } from "./app";
+
+await runServerCommand(topologyManagerCommand, createTopologyManagerApp);

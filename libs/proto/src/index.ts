@@ -19,6 +19,7 @@ import * as exposerv1 from "./gen/kne/exposer/v1/exposer_pb";
 import * as healthv1 from "./gen/grpc/health/v1/health_pb";
 import * as reflectionv1 from "./gen/grpc/reflection/v1/reflection_pb";
 import * as reflectionv1alpha from "./gen/grpc/reflection/v1alpha/reflection_pb";
+import * as rpcstatus from "./gen/google/rpc/error_details_pb";
 
 export {
   topo,
@@ -35,6 +36,7 @@ export {
   healthv1,
   reflectionv1,
   reflectionv1alpha,
+  rpcstatus,
 };
 
 /** Every file of the contract, in dependency order. */
@@ -55,6 +57,7 @@ export const allFiles = [
   healthv1.file_grpc_health_v1_health,
   reflectionv1.file_grpc_reflection_v1_reflection,
   reflectionv1alpha.file_grpc_reflection_v1alpha_reflection,
+  rpcstatus.file_google_rpc_error_details,
 ] as const;
 
 /**

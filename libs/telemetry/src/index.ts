@@ -1,4 +1,19 @@
 /**
- * @kne/telemetry — see package.json for its role.
+ * @kne/telemetry — logging and tracing for every KNE process.
+ *
+ * - `createLogger`: pino, one JSON object per line on stdout; the level comes from the
+ *   caller (a `--log-level` flag) or `KNE_LOG_LEVEL`. Messages are past tense ("rpc
+ *   completed", "server started"); context goes in fields (`{topology, node, link}`).
+ * - `loggingInterceptor`: one log line per RPC with method, gRPC code, duration and
+ *   request id (`x-request-id`, created when absent, kept in `requestIdKey`).
+ * - `tracingInterceptor`: one OpenTelemetry span per RPC using only @opentelemetry/api;
+ *   the server side continues the caller's `traceparent`, the client side sends it on.
+ *   Whether spans are recorded and exported is the process's choice of SDK.
  */
-export {};
+export { createLogger, parseLogLevel, logLevels, logLevelEnv } from "./logger";
+export type { Logger, LoggerOptions, LogLevel } from "./logger";
+export { loggingInterceptor, requestIdHeader, requestIdKey } from "./rpc-logging";
+export type { RpcLoggingOptions } from "./rpc-logging";
+export { tracingInterceptor, traceContextKey, headerGetter, headerSetter } from "./rpc-tracing";
+export type { TracingOptions } from "./rpc-tracing";
+export { grpcCodeName } from "./rpc-codes";

@@ -1,0 +1,58 @@
+import { fileURLToPath } from "node:url";
+import { Code, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { healthv1, agentv1 } from "@kne/proto";
+import { ServingStatus } from "@kne/rpc";
+import { runProcess, startServerProcess } from "@kne/rpc/testing";
+import { createLogger } from "@kne/telemetry";
+import { describe, expect, it } from "vitest";
+import { createTopologyAgentApp, topologyAgentCommand } from "./index";
+
+const bin = fileURLToPath(new URL("../bin/topology-agent.mjs", import.meta.url));
+const pending = "wires, link state and impairments land with @kne/agent";
+
+describe("topology-agent", () => {
+  it("serves health for its services and answers their methods UNIMPLEMENTED for now", async () => {
+    const app = await createTopologyAgentApp({ port: 0, logger: createLogger({ name: "test", level: "silent" }) });
+    try {
+      const transport = createGrpcTransport({ baseUrl: app.url });
+      const health = createClient(healthv1.Health, transport);
+      expect((await health.check({})).status).toBe(ServingStatus.SERVING);
+      for (const service of topologyAgentCommand.services) {
+        expect((await health.check({ service })).status).toBe(ServingStatus.SERVING);
+      }
+      await expect(createClient(agentv1.AgentService, transport).applyWires({})).rejects.toMatchObject({
+        code: Code.Unimplemented,
+        rawMessage: `not implemented yet: kne.agent.v1.AgentService/ApplyWires (${pending})`,
+      });
+      const stream = createClient(agentv1.AgentService, transport).watchInterfaces({});
+      await expect(
+        (async () => {
+          for await (const _ of stream) {
+            /* no messages expected */
+          }
+        })(),
+      ).rejects.toMatchObject({
+        code: Code.Unimplemented,
+        rawMessage: `not implemented yet: kne.agent.v1.AgentService/WatchInterfaces (${pending})`,
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("runs as a process until SIGTERM, and explains itself with --help", async () => {
+    const help = await runProcess(bin, ["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: topology-agent [flags]");
+    expect(help.stdout).toContain("kne.agent.v1.AgentService");
+
+    const proc = await startServerProcess(bin, ["--log-level", "debug"]);
+    const health = createClient(healthv1.Health, createGrpcTransport({ baseUrl: proc.url }));
+    expect((await health.check({ service: "kne.agent.v1.AgentService" })).status).toBe(ServingStatus.SERVING);
+    expect(await proc.stop("SIGTERM")).toBe(0);
+    expect(proc.lines.map((l) => l["msg"])).toEqual(
+      expect.arrayContaining(["server started", "rpc completed", "shutdown requested", "server stopped"]),
+    );
+  }, 60_000);
+});
