@@ -1,0 +1,134 @@
+/**
+ * Link state of endpoints: set admin up/down, read oper state, carrier and counters, wait for
+ * a state, and watch changes as they happen (`ip -o monitor link`). Setting one end of a veth
+ * down takes the carrier of the other end away at once (NO-CARRIER, LOWERLAYERDOWN); a VXLAN
+ * end has no carrier from its peer, so a link set down must be set down on both hosts.
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { toolArgv } from "./batch.ts";
+import { type CommandRunner, processRunner, toolEnvironment } from "./command-runner.ts";
+import { DataplaneError, KernelObjectNotFoundError, translateCommandFailure } from "./errors.ts";
+import { type EndpointRef, validateIfname, validateNetnsName } from "./names.ts";
+import { type ObservedInterface, parseIpLink } from "./observe.ts";
+
+async function ip(netns: string, args: string[], runner: CommandRunner, object: string): Promise<string> {
+  const argv = toolArgv(netns, "ip", args);
+  const r = await runner.run(argv[0]!, argv.slice(1));
+  if (r.exitCode !== 0) throw translateCommandFailure({ command: argv, stderr: r.stderr, exitCode: r.exitCode, object });
+  return r.stdout;
+}
+
+function label(ep: EndpointRef): string {
+  return `netns ${ep.netns || "(host)"} dev ${ep.ifname}`;
+}
+
+/** Admin state of one endpoint (`ip -n NS link set dev IF up|down`). */
+export async function setLinkState(ep: EndpointRef, up: boolean, options: { runner?: CommandRunner } = {}): Promise<void> {
+  validateNetnsName(ep.netns);
+  validateIfname(ep.ifname);
+  await ip(ep.netns, ["link", "set", "dev", ep.ifname, up ? "up" : "down"], options.runner ?? processRunner, label(ep));
+}
+
+/** Every interface of a namespace with state and counters. */
+export async function readInterfaces(netns: string, options: { runner?: CommandRunner } = {}): Promise<ObservedInterface[]> {
+  validateNetnsName(netns);
+  const stdout = await ip(netns, ["-json", "-details", "-statistics", "link", "show"], options.runner ?? processRunner, `netns ${netns || "(host)"}`);
+  return parseIpLink(JSON.parse(stdout.trim() || "[]"), netns);
+}
+
+/** One interface; NOT_FOUND when it does not exist. */
+export async function readInterface(ep: EndpointRef, options: { runner?: CommandRunner } = {}): Promise<ObservedInterface> {
+  validateNetnsName(ep.netns);
+  validateIfname(ep.ifname);
+  const stdout = await ip(ep.netns, ["-json", "-details", "-statistics", "link", "show", "dev", ep.ifname], options.runner ?? processRunner, label(ep));
+  const found = parseIpLink(JSON.parse(stdout.trim() || "[]"), ep.netns)[0];
+  if (!found) throw new KernelObjectNotFoundError(`${label(ep)} does not exist`, { object: label(ep) });
+  return found;
+}
+
+/**
+ * Polls until `predicate` holds for the interface; resolves with the state and the time it
+ * took. Throws DEADLINE_EXCEEDED (via the last state) after `timeoutMs`.
+ */
+export async function waitForLinkState(
+  ep: EndpointRef,
+  predicate: (i: ObservedInterface) => boolean,
+  options: { timeoutMs?: number; intervalMs?: number; runner?: CommandRunner } = {},
+): Promise<{ state: ObservedInterface; elapsedMs: number }> {
+  const started = performance.now();
+  const timeout = options.timeoutMs ?? 5000;
+  for (;;) {
+    const state = await readInterface(ep, options);
+    const elapsedMs = performance.now() - started;
+    if (predicate(state)) return { state, elapsedMs };
+    if (elapsedMs > timeout) {
+      throw new DataplaneError("DEADLINE_EXCEEDED", `${label(ep)} did not reach the wanted state within ${timeout} ms (oper ${state.operState}, flags ${state.flags.join(",")})`, { object: label(ep) });
+    }
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 5));
+  }
+}
+
+/** One change seen by `watchLinks`. */
+export interface LinkEvent {
+  netns: string;
+  ifname: string;
+  ifindex: number;
+  /** The interface was removed. */
+  deleted: boolean;
+  flags: string[];
+  adminUp: boolean;
+  carrier: boolean;
+  operState: string;
+  /** `performance.now()` when the line arrived. */
+  at: number;
+}
+
+/** Parses one line of `ip -o monitor link`; undefined for lines that are not link lines. */
+export function parseMonitorLine(line: string, netns: string): Omit<LinkEvent, "at"> | undefined {
+  const m = /^(Deleted\s+)?(\d+):\s+([^:@\s]+)(?:@[^:\s]+)?:\s+<([^>]*)>(.*)$/.exec(line.trim());
+  if (!m) return undefined;
+  const flags = m[4]!.split(",").filter((f) => f !== "");
+  const state = /\bstate\s+(\S+)/.exec(m[5]!)?.[1] ?? "UNKNOWN";
+  return {
+    netns,
+    ifname: m[3]!,
+    ifindex: Number(m[2]),
+    deleted: m[1] !== undefined,
+    flags,
+    adminUp: flags.includes("UP"),
+    carrier: flags.includes("LOWER_UP"),
+    operState: state,
+  };
+}
+
+export interface LinkWatch {
+  /** Resolves once the monitor process runs (netlink subscription follows within a few ms). */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Streams link changes of a namespace until closed. */
+export function watchLinks(netns: string, onEvent: (e: LinkEvent) => void): LinkWatch {
+  validateNetnsName(netns);
+  const argv = toolArgv(netns, "ip", ["-o", "monitor", "link"]);
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: toolEnvironment() });
+  const rl = createInterface({ input: child.stdout! });
+  rl.on("line", (line) => {
+    const e = parseMonitorLine(line, netns);
+    if (e) onEvent({ ...e, at: performance.now() });
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once("spawn", () => setTimeout(resolve, 50));
+    child.once("error", reject);
+  });
+  return {
+    ready,
+    async close() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+      rl.close();
+    },
+  };
+}
