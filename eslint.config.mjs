@@ -23,6 +23,7 @@ export default tseslint.config(
           depConstraints: [
             { sourceTag: "type:app", onlyDependOnLibsWithTags: ["type:lib"] },
             { sourceTag: "type:lib", onlyDependOnLibsWithTags: ["type:lib"] },
+            { sourceTag: "type:tool", onlyDependOnLibsWithTags: ["type:lib"] },
             { sourceTag: "scope:shared", onlyDependOnLibsWithTags: ["scope:shared"] },
             { sourceTag: "scope:dataplane", onlyDependOnLibsWithTags: ["scope:shared", "scope:dataplane"] },
             { sourceTag: "scope:backend", onlyDependOnLibsWithTags: ["scope:shared", "scope:dataplane", "scope:backend"] },

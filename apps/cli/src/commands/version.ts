@@ -1,0 +1,41 @@
+/** `kne version` — which kne this is, and on what. */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { ExitCode, type CliIo } from "../cli-io";
+import type { Command } from "../command";
+import { formatTable, outputOption, parseOutputFormat, writeStructured } from "../output";
+
+/** The version in this app's package.json: the one place it is written. */
+export function kneVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+  return typeof manifest.version === "string" ? manifest.version : "unknown";
+}
+
+export const versionCommand: Command = {
+  words: ["version"],
+  summary: "Print the version of kne and of the Node.js it runs on",
+  help: `Print the version of kne, and the Node.js version and platform it runs on.
+
+Usage:
+  kne version [-o table|json|yaml]
+
+Flags:
+  -o, --output FORMAT   table (default), json or yaml
+  -h, --help            Show this help
+
+Examples:
+  kne version
+  kne version -o json
+`,
+  async run(args: string[], io: CliIo) {
+    const { values } = parseArgs({ args, options: { ...outputOption }, allowPositionals: false, strict: true });
+    const output = parseOutputFormat(values.output);
+    const info = { version: kneVersion(), node: process.version, platform: `${process.platform}/${process.arch}` };
+    if (output === "table") {
+      io.stdout.write(formatTable([["kne", info.version], ["node", info.node], ["platform", info.platform]]));
+    } else {
+      writeStructured(io.stdout, output, info);
+    }
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,8 @@
+/**
+ * @kne/cli — the `kne` command. `run(argv, io)` runs a command line with injectable
+ * output streams; bin/kne.mjs runs it for real.
+ */
+export { run } from "./run";
+export { ExitCode, processIo, type CliIo, type TextSink } from "./cli-io";
+export type { Command } from "./command";
+export { commands } from "./commands";
