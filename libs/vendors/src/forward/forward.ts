@@ -1,0 +1,12 @@
+/** FORWARD: a pod whose arguments come from `forward.ForwardConfig` wires. Kubernetes backend only. */
+import { topo } from "@kne/proto";
+import type { VendorDefinition } from "../vendor-definition";
+
+export const forwardVendor: VendorDefinition = {
+  vendor: topo.Vendor.FORWARD,
+  name: "FORWARD",
+  description: "Forwarding node configured by ForwardConfig wires",
+  models: [],
+  defaults: { services: {} },
+  requiresBackend: "kubernetes",
+};

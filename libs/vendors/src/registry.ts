@@ -1,0 +1,162 @@
+/**
+ * The one registry of vendors: an explicit array (vendor modules register nothing on
+ * import), and the lookups both backends use — by node (vendor + model), by name or alias,
+ * and "can this node run locally?".
+ */
+import { clone, create } from "@bufbuild/protobuf";
+import { topo } from "@kne/proto";
+import { alpineVendor } from "./alpine/alpine";
+import { aristaVendor } from "./arista/arista";
+import { birdVendor } from "./bird/bird";
+import { cienaVendor } from "./ciena/ciena";
+import { ciscoVendor } from "./cisco/cisco";
+import { drivenetsVendor } from "./drivenets/drivenets";
+import { BackendRequiredError, UnsupportedModelError, UnsupportedVendorError } from "./errors";
+import { forwardVendor } from "./forward/forward";
+import { frrVendor } from "./frr/frr";
+import { gobgpVendor } from "./gobgp/gobgp";
+import { hostVendor } from "./host/host";
+import { inClusterProxyVendor } from "./in-cluster-proxy/in-cluster-proxy";
+import { juniperVendor } from "./juniper/juniper";
+import { keysightVendor } from "./keysight/keysight";
+import type { LocalRuntime } from "./local-runtime";
+import { nokiaVendor } from "./nokia/nokia";
+import { openconfigVendor } from "./openconfig/openconfig";
+import { sonicVendor } from "./sonic/sonic";
+import type { ModelDefinition, ResolvedVendor, VendorDefaults, VendorDefinition } from "./vendor-definition";
+
+/** Every vendor this system knows. Local ones first; then upstream's, in enum order. */
+export const vendorRegistry: readonly VendorDefinition[] = Object.freeze([
+  hostVendor,
+  frrVendor,
+  gobgpVendor,
+  birdVendor,
+  aristaVendor,
+  ciscoVendor,
+  juniperVendor,
+  keysightVendor,
+  nokiaVendor,
+  openconfigVendor,
+  alpineVendor,
+  drivenetsVendor,
+  forwardVendor,
+  inClusterProxyVendor,
+  sonicVendor,
+  cienaVendor,
+]);
+
+const byVendor = new Map(vendorRegistry.map((d) => [d.vendor, d]));
+const byName = new Map<string, VendorDefinition>();
+for (const d of vendorRegistry) {
+  for (const n of [d.name, ...(d.aliases ?? [])]) byName.set(n.toLowerCase(), d);
+}
+
+/** Names of every supported vendor (`HOST`, `FRR`, ...), registry order. */
+export const supportedVendorNames: readonly string[] = vendorRegistry.map((d) => d.name);
+
+/** Names of the vendors the local backend runs. */
+export const localVendorNames: readonly string[] = vendorRegistry.filter((d) => d.local).map((d) => d.name);
+
+/** The `topo.Vendor` enum name of a value, or its number when the enum has no such value. */
+export function vendorEnumName(vendor: topo.Vendor): string {
+  return topo.VendorSchema.value[vendor]?.name ?? String(vendor);
+}
+
+/** A registry row by enum name or alias, case-insensitive (`arista`, `ceos`, `FRR`). */
+export function findVendorByName(name: string): VendorDefinition | undefined {
+  return byName.get(name.trim().toLowerCase());
+}
+
+/** A registry row by enum value; throws `UnsupportedVendorError` listing the supported ones. */
+export function requireVendorDefinition(vendor: topo.Vendor, field?: string): VendorDefinition {
+  const definition = byVendor.get(vendor);
+  if (!definition) throw new UnsupportedVendorError(vendorEnumName(vendor), supportedVendorNames, field);
+  return definition;
+}
+
+function modelMatches(model: ModelDefinition, name: string): boolean {
+  const wanted = name.toLowerCase();
+  return model.name.toLowerCase() === wanted || (model.aliases ?? []).some((a) => a.toLowerCase() === wanted);
+}
+
+function mergeDefaults(base: VendorDefaults, override: Partial<VendorDefaults> | undefined): VendorDefaults {
+  if (!override) return base;
+  return {
+    ...base,
+    ...override,
+    services: override.services ?? base.services,
+    labels: { ...base.labels, ...override.labels },
+    container: { ...base.container, ...override.container },
+  };
+}
+
+/**
+ * The vendor of a node, with its model checked and spelled canonically and the model's
+ * defaults merged in. Throws `UnsupportedVendorError` (vendor not in the registry) or
+ * `UnsupportedModelError` (model unknown to the vendor, or missing where one is required),
+ * both listing what is supported.
+ */
+export function resolveVendor(node: Pick<topo.Node, "name" | "vendor" | "model">): ResolvedVendor {
+  const at = `nodes[${node.name}]`;
+  const definition = requireVendorDefinition(node.vendor, `${at}.vendor`);
+  const requested = node.model.trim();
+  if (definition.models.length === 0) {
+    const model = requested || definition.defaultModel;
+    return { ...definition, model };
+  }
+  const name = requested || definition.defaultModel || "";
+  const model = name === "" ? undefined : definition.models.find((m) => modelMatches(m, name));
+  if (!model) {
+    throw new UnsupportedModelError(
+      definition.name,
+      requested,
+      definition.models.map((m) => m.name),
+      `${at}.model`,
+    );
+  }
+  return { ...definition, model: model.name, defaults: mergeDefaults(definition.defaults, model.defaults) };
+}
+
+/**
+ * The local runtime of a node's vendor. Throws what `resolveVendor` throws, and
+ * `BackendRequiredError` when the vendor runs only on another backend.
+ */
+export function requireLocalRuntime(node: Pick<topo.Node, "name" | "vendor" | "model">): LocalRuntime {
+  const resolved = resolveVendor(node);
+  if (resolved.local) return resolved.local;
+  const backend = resolved.requiresBackend ?? "kubernetes";
+  const image = resolved.defaults.container?.image;
+  const operator = resolved.defaults.container?.customResource;
+  const reason = operator
+    ? `it is made by its operator from a ${operator.kind} resource`
+    : `it runs from a container image${image ? ` (${image})` : ""}`;
+  throw new BackendRequiredError(resolved.name, resolved.model, backend, reason, localVendorNames, `nodes[${node.name}].vendor`);
+}
+
+/**
+ * A copy of the node with its vendor's defaults filled in where the topology leaves them
+ * empty, as upstream does before creating a node: the model, the services (all or
+ * nothing: a node with services keeps exactly its own) and the labels `vendor`, `model`
+ * and the vendor's own (`ondatra-role`). Container settings (image, command, config path)
+ * are not copied: they belong to the kubernetes backend (`resolveVendor(node).defaults.container`).
+ */
+export function withVendorDefaults(node: topo.Node): topo.Node {
+  const resolved = resolveVendor(node);
+  const out = clone(topo.NodeSchema, node);
+  if (resolved.model) out.model = resolved.model;
+  if (Object.keys(out.services).length === 0) {
+    for (const [port, service] of Object.entries(resolved.defaults.services)) {
+      out.services[Number(port)] = create(topo.ServiceSchema, {
+        name: service.names[0] ?? "",
+        names: [...service.names],
+        inside: service.inside,
+        outside: Number(port),
+      });
+    }
+  }
+  const labels: Record<string, string> = { vendor: resolved.name, ...(out.model ? { model: out.model } : {}), ...resolved.defaults.labels };
+  for (const [key, value] of Object.entries(labels)) {
+    if (out.labels[key] === undefined || out.labels[key] === "") out.labels[key] = value;
+  }
+  return out;
+}

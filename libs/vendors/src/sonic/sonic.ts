@@ -1,0 +1,16 @@
+/** SONiC (sonic-vs): a container image; renames `Ethernet*` interfaces to `eth*`. Kubernetes backend only. */
+import { topo } from "@kne/proto";
+import type { VendorDefinition } from "../vendor-definition";
+
+export const sonicVendor: VendorDefinition = {
+  vendor: topo.Vendor.SONIC,
+  name: "SONIC",
+  description: "SONiC virtual switch",
+  models: [],
+  defaults: {
+    services: { 22: { names: ["ssh"], inside: 22 } },
+    interfacePattern: /^Ethernet\d+$/,
+    container: { image: "sonic:latest" },
+  },
+  requiresBackend: "kubernetes",
+};
