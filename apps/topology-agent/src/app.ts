@@ -1,18 +1,21 @@
 import type { Interceptor } from "@connectrpc/connect";
+import { createAgentService, type AgentService, type AgentServiceOptions } from "@kne/agent";
 import { agentv1 } from "@kne/proto";
-import { notImplementedService, startServer, type RunningServer, type ServerCommand } from "@kne/rpc";
+import { serviceRegistration, startServer, type RunningServer, type ServerCommand } from "@kne/rpc";
 import type { Logger } from "@kne/telemetry";
 
 export const topologyAgentCommand: ServerCommand = {
   name: "topology-agent",
   description:
     "The KNE topology agent, one per host: creates and maintains the wires of topologies " +
-    "(veth, VXLAN), their link state and impairments, and reports interfaces and counters.",
+    "(veth, VXLAN, LAN segments, host attachments), their link state and impairments, and reports " +
+    "interfaces and counters. Its desired state survives restarts in --state-dir; on start it " +
+    "converges the kernel to it.",
   defaultPort: 50052,
   services: [agentv1.AgentService.typeName],
 };
 
-export interface TopologyAgentAppOptions {
+export interface TopologyAgentAppOptions extends Omit<AgentServiceOptions, "logger"> {
   port: number;
   host?: string;
   logger: Logger;
@@ -20,20 +23,41 @@ export interface TopologyAgentAppOptions {
   shutdownGraceMs?: number;
 }
 
+export interface TopologyAgentApp extends RunningServer {
+  readonly agent: AgentService;
+}
+
 /**
- * Starts the topology-agent's gRPC server. The service implementation lands in
- * @kne/agent; until then every method answers UNIMPLEMENTED saying so.
+ * Starts the topology agent: loads its persisted desired state (the passes that converge it
+ * run in the background, ahead of any request for the same topology), then serves
+ * AgentService with health and reflection. `close()` stops serving, then the agent.
  */
-export function createTopologyAgentApp(options: TopologyAgentAppOptions): Promise<RunningServer> {
-  const scope = "wires, link state and impairments land with @kne/agent";
-  return startServer({
-    port: options.port,
-    host: options.host,
-    logger: options.logger,
-    interceptors: options.interceptors,
-    shutdownGraceMs: options.shutdownGraceMs,
-    services: [
-      notImplementedService(agentv1.AgentService, scope),
-    ],
-  });
+export async function createTopologyAgentApp(options: TopologyAgentAppOptions): Promise<TopologyAgentApp> {
+  const { port, host, logger, interceptors, shutdownGraceMs, ...agentOptions } = options;
+  const agent = createAgentService({ ...agentOptions, logger });
+  await agent.start();
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      port,
+      host,
+      logger,
+      interceptors,
+      shutdownGraceMs,
+      services: [serviceRegistration(agentv1.AgentService, agent.impl)],
+    });
+  } catch (err) {
+    await agent.stop();
+    throw err;
+  }
+  return {
+    port: server.port,
+    url: server.url,
+    health: server.health,
+    agent,
+    async close() {
+      await server.close();
+      await agent.stop();
+    },
+  };
 }

@@ -1,0 +1,329 @@
+/**
+ * Wiring benchmark: an N-node ring of bare namespaces (node i's eth1 to node i+1's eth2),
+ * created and deleted through the topology agent's API (the agent in this process, called
+ * over gRPC on 127.0.0.1), against Mininet's Python API in the same run (hosts and links
+ * only: no switch, no controller). Then the latency from a SetLinkState RPC to the kernel
+ * applying it, over many flips, verified by the interface flag as `ip monitor` reports it.
+ *
+ * Run as root:  npm run bench:wiring -w @kne/bench -- [--sizes 100,500,1000] [--flips 1000]
+ *               [--mininet-budget 300] [--no-mininet] [--settle 3]
+ *   (or: npx tsx tools/bench/wiring/run.ts ...)
+ * Mininet runs with Debian's /usr/bin/python3 (its module is installed for that one).
+ * A Mininet size whose projected time exceeds --mininet-budget seconds is skipped, saying so.
+ * Exits 1 when a target is missed: ≥ 5× Mininet at N = 500 for create and delete, and link
+ * state p99 < 5 ms.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { create } from "@bufbuild/protobuf";
+import { type Client, createClient, createRouterTransport } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createAgentService } from "@kne/agent";
+import { type LinkEvent, deleteTopology, listNetns, nodeNetnsName, watchLinks } from "@kne/dataplane";
+import { agentv1, topo } from "@kne/proto";
+import { serviceRegistration, startServer } from "@kne/rpc";
+import { createLogger } from "@kne/telemetry";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const mininetScript = join(here, "mininet_ring.py");
+const debianPython = "/usr/bin/python3";
+
+const { values: flags } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "100,500,1000" },
+    flips: { type: "string", default: "1000" },
+    "mininet-budget": { type: "string", default: "300" },
+    "no-mininet": { type: "boolean", default: false },
+    settle: { type: "string", default: "3" },
+  },
+});
+const sizes = flags.sizes.split(",").map((s) => Number(s.trim()));
+const flips = Number(flags.flips);
+const mininetBudgetS = Number(flags["mininet-budget"]);
+const settleMs = Number(flags.settle) * 1000;
+if (sizes.some((n) => !Number.isInteger(n) || n < 3) || !Number.isInteger(flips) || flips < 0 || !(mininetBudgetS > 0)) {
+  console.error("usage: run.ts [--sizes 100,500,1000] [--flips 1000] [--mininet-budget SECONDS] [--no-mininet] [--settle SECONDS]");
+  process.exit(2);
+}
+if (process.getuid?.() !== 0) {
+  console.error("the wiring benchmark needs root (network namespaces)");
+  process.exit(2);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const s = (ms: number) => (ms / 1000).toFixed(2);
+
+// ---- the agent, in this process, served on loopback -------------------------------------------
+
+/** Log lines of the agent, for the per-phase profile of each pass. */
+const agentLines: Record<string, unknown>[] = [];
+const logSink = new Writable({
+  write(chunk: Buffer, _enc, done) {
+    // Only the pass and deletion lines matter here; the per-RPC lines are skipped unparsed.
+    for (const line of chunk.toString("utf8").split("\n")) if (line.includes('"topology ')) agentLines.push(JSON.parse(line) as Record<string, unknown>);
+    done();
+  },
+});
+const stateDir = mkdtempSync(join(tmpdir(), "kne-bench-wiring-"));
+const logger = createLogger({ name: "bench-agent", level: "info", destination: logSink });
+const agent = createAgentService({ stateDir, logger, resyncIntervalMs: 0 });
+await agent.start();
+const server = await startServer({ port: 0, host: "127.0.0.1", logger, services: [serviceRegistration(agentv1.AgentService, agent.impl)] });
+const client = createClient(agentv1.AgentService, createGrpcTransport({ baseUrl: server.url }));
+/** The same service through Connect's in-memory transport: the API without HTTP/2 on loopback. */
+const inProcess = createClient(agentv1.AgentService, createRouterTransport(({ service }) => service(agentv1.AgentService, agent.impl)));
+const topologies = new Set<string>();
+let mininetChild: ChildProcess | undefined;
+
+async function cleanup(): Promise<void> {
+  if (mininetChild && mininetChild.exitCode === null && mininetChild.signalCode === null) {
+    process.kill(-mininetChild.pid!, "SIGKILL");
+    // Mininet left half-built: its own cleanup removes its hosts and links.
+    spawnSync("mn", ["-c"], { stdio: "ignore" });
+  }
+  for (const t of topologies) await deleteTopology(t).catch(() => undefined);
+  await server.close();
+  await agent.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+}
+process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
+
+function ringRequest(topology: string, n: number) {
+  return create(agentv1.ApplyWiresRequestSchema, {
+    topology,
+    generation: 1n,
+    namespaces: Array.from({ length: n }, (_, i) => ({ node: `n${i}`, create: true })),
+    wires: Array.from({ length: n }, (_, i) => ({
+      uid: BigInt(i + 1),
+      a: { node: `n${i}`, interface: "eth1" },
+      peer: { case: "z" as const, value: { node: `n${(i + 1) % n}`, interface: "eth2" } },
+    })),
+  });
+}
+
+interface KneRun {
+  createMs: number;
+  deleteMs: number;
+  phases: Record<string, number>;
+  passMs: number;
+  persistAndRpcMs: number;
+}
+
+async function kneRing(n: number): Promise<KneRun> {
+  const topology = `bench-${process.pid.toString(36)}-n${n}`;
+  topologies.add(topology);
+  const request = ringRequest(topology, n);
+  let started = performance.now();
+  const res = await client.applyWires(request);
+  const createMs = performance.now() - started;
+  if (res.created !== n) throw new Error(`the agent created ${res.created} wires, not ${n}`);
+  const namespaces = (await listNetns()).filter((x) => x.startsWith(`kne.${topology}.`)).length;
+  if (namespaces !== n) throw new Error(`${namespaces} namespaces exist, not ${n}`);
+  const pass = agentLines.findLast((l) => l["msg"] === "topology converged" && l["topology"] === topology);
+  started = performance.now();
+  await client.deleteTopology({ topology });
+  const deleteMs = performance.now() - started;
+  topologies.delete(topology);
+  const passMs = Number(pass?.["elapsedMs"] ?? 0);
+  return { createMs, deleteMs, phases: (pass?.["phaseMs"] as Record<string, number>) ?? {}, passMs, persistAndRpcMs: createMs - passMs };
+}
+
+// ---- Mininet --------------------------------------------------------------------------------
+
+interface MininetRun {
+  createMs?: number;
+  deleteMs?: number;
+  skipped?: string;
+}
+
+function mininetRing(n: number, timeoutMs: number): Promise<MininetRun> {
+  return new Promise((resolve) => {
+    // Own process group: on a timeout the whole Mininet tree (its host shells) goes.
+    const child = spawn(debianPython, [mininetScript, String(n)], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    mininetChild = child;
+    let out = "";
+    let err = "";
+    child.stdout!.setEncoding("utf8").on("data", (c: string) => (out += c));
+    child.stderr!.setEncoding("utf8").on("data", (c: string) => (err += c));
+    const timer = setTimeout(() => {
+      process.kill(-child.pid!, "SIGKILL");
+      spawnSync("mn", ["-c"], { stdio: "ignore" });
+      resolve({ skipped: `Mininet did not finish N=${n} within ${(timeoutMs / 1000).toFixed(0)} s (stopped, cleaned with mn -c)` });
+    }, timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      mininetChild = undefined;
+      const line = out.trim().split("\n").pop() ?? "";
+      try {
+        const r = JSON.parse(line) as { create_s: number; delete_s: number; links: number };
+        if (r.links !== n) throw new Error(`Mininet built ${r.links} links, not ${n}`);
+        resolve({ createMs: r.create_s * 1000, deleteMs: r.delete_s * 1000 });
+      } catch (e) {
+        resolve({ skipped: `Mininet failed for N=${n} (exit ${code}): ${(e as Error).message}; ${err.trim().split("\n").slice(-3).join(" / ")}` });
+      }
+    });
+  });
+}
+
+function mininetAvailable(): string | undefined {
+  const r = spawnSync(debianPython, ["-c", "import mininet.net"], { encoding: "utf8" });
+  return r.status === 0 ? undefined : `Mininet's Python module does not load under ${debianPython} (install the Debian package mininet)`;
+}
+
+// ---- link-state latency -------------------------------------------------------------------------
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+interface FlipStats {
+  rpc: number[];
+  observed: number[];
+  missed: number;
+}
+
+async function linkFlips(count: number, client: Client<typeof agentv1.AgentService>, tag: string): Promise<FlipStats> {
+  const topology = `bench-${process.pid.toString(36)}-flip-${tag}`;
+  topologies.add(topology);
+  await client.applyWires(
+    create(agentv1.ApplyWiresRequestSchema, {
+      topology,
+      generation: 1n,
+      wires: [{ uid: 1n, a: { node: "a", interface: "eth1" }, peer: { case: "z", value: { node: "b", interface: "eth1" } } }],
+    }),
+  );
+  const netns = nodeNetnsName(topology, "a");
+  let waiting: { up: boolean; resolve: (e: LinkEvent) => void } | undefined;
+  const monitor = watchLinks(netns, (e) => {
+    if (waiting && e.ifname === "eth1" && e.adminUp === waiting.up) {
+      const w = waiting;
+      waiting = undefined;
+      w.resolve(e);
+    }
+  });
+  await monitor.ready;
+  const stats: FlipStats = { rpc: [], observed: [], missed: 0 };
+  try {
+    // Warm-up: the first call starts the namespace's ip session.
+    await client.setLinkState({ topology, node: "a", interface: "eth1", state: topo.LinkState.DOWN });
+    await client.setLinkState({ topology, node: "a", interface: "eth1", state: topo.LinkState.UP });
+    await sleep(100);
+    for (let i = 0; i < count; i++) {
+      const up = i % 2 === 1;
+      const seen = new Promise<LinkEvent | undefined>((resolve) => {
+        waiting = { up, resolve };
+        setTimeout(() => resolve(undefined), 1000);
+      });
+      const started = performance.now();
+      await client.setLinkState({ topology, node: "a", interface: "eth1", state: up ? topo.LinkState.UP : topo.LinkState.DOWN });
+      stats.rpc.push(performance.now() - started);
+      const e = await seen;
+      if (e) stats.observed.push(e.at - started);
+      else stats.missed++;
+    }
+  } finally {
+    await monitor.close();
+    await client.deleteTopology({ topology });
+    topologies.delete(topology);
+  }
+  return stats;
+}
+
+// ---- the run --------------------------------------------------------------------------------------
+
+interface Row {
+  n: number;
+  kne: KneRun;
+  mininet: MininetRun;
+}
+
+const rows: Row[] = [];
+const noMininet = flags["no-mininet"] ? "--no-mininet" : mininetAvailable();
+let failed = false;
+try {
+  console.log(`wiring benchmark: sizes ${sizes.join(", ")}, ${flips} link flips; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}; ${process.platform} ${process.arch}`);
+  let lastMininet: { n: number; totalMs: number } | undefined;
+  for (const n of sizes) {
+    const kne = await kneRing(n);
+    await sleep(settleMs); // namespaces are torn down by the kernel after `netns del` returns
+    let mininet: MininetRun;
+    if (noMininet) mininet = { skipped: noMininet };
+    else {
+      // Mininet grows faster than linearly: project from the last size with n^1.5.
+      const projectedS = lastMininet ? (lastMininet.totalMs / 1000) * Math.pow(n / lastMininet.n, 1.5) : 0;
+      if (projectedS > mininetBudgetS) {
+        mininet = { skipped: `Mininet N=${n} projected at ~${projectedS.toFixed(0)} s > budget ${mininetBudgetS} s (--mininet-budget)` };
+      } else {
+        mininet = await mininetRing(n, Math.max(mininetBudgetS, 60) * 1000 * 2);
+        if (mininet.createMs !== undefined) lastMininet = { n, totalMs: mininet.createMs + mininet.deleteMs! };
+        await sleep(settleMs);
+      }
+    }
+    rows.push({ n, kne, mininet });
+    console.log(`  N=${n}: kne create ${s(kne.createMs)} s, delete ${s(kne.deleteMs)} s; mininet ${mininet.skipped ? `skipped (${mininet.skipped})` : `create ${s(mininet.createMs!)} s, delete ${s(mininet.deleteMs!)} s`}`);
+  }
+
+  const ratio = (peer: number | undefined, ours: number) => (peer === undefined ? "-" : `${(peer / ours).toFixed(1)}x`);
+  const header = ["N", "kne create s", "mininet create s", "ratio", "kne delete s", "mininet delete s", "ratio"];
+  const table = rows.map((r) => [
+    String(r.n),
+    s(r.kne.createMs),
+    r.mininet.createMs === undefined ? "skipped" : s(r.mininet.createMs),
+    ratio(r.mininet.createMs, r.kne.createMs),
+    s(r.kne.deleteMs),
+    r.mininet.deleteMs === undefined ? "skipped" : s(r.mininet.deleteMs),
+    ratio(r.mininet.deleteMs, r.kne.deleteMs),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const fmt = (cells: string[]) => "| " + cells.map((c, i) => c.padStart(widths[i]!)).join(" | ") + " |";
+  console.log("\nRing of N bare namespaces (ratio = Mininet time / KNE time):");
+  console.log(fmt(header));
+  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+  for (const row of table) console.log(fmt(row));
+  for (const r of rows) if (r.mininet.skipped) console.log(`  N=${r.n}: ${r.mininet.skipped}`);
+
+  console.log("\nWhere the agent's create time goes (converge pass phases; rest = RPC, validation, persisting the state):");
+  for (const r of rows) {
+    const phases = Object.entries(r.kne.phases).map(([p, ms]) => `${p} ${(ms / 1000).toFixed(2)}`).join(", ");
+    console.log(`  N=${r.n}: pass ${s(r.kne.passMs)} s (${phases}); rest ${s(r.kne.persistAndRpcMs)} s`);
+  }
+
+  let flipStats: FlipStats | undefined;
+  if (flips > 0) {
+    const show = (what: string, st: FlipStats) => {
+      const rpc = [...st.rpc].sort((a, b) => a - b);
+      const observed = [...st.observed].sort((a, b) => a - b);
+      console.log(`  ${what}: RPC p50 ${percentile(rpc, 50).toFixed(2)} ms, p99 ${percentile(rpc, 99).toFixed(2)} ms, max ${rpc.at(-1)!.toFixed(2)} ms;` +
+        ` flag seen by ip monitor p50 ${observed.length ? percentile(observed, 50).toFixed(2) : "-"} ms, p99 ${observed.length ? percentile(observed, 99).toFixed(2) : "-"} ms (${st.missed} flips not seen)`);
+    };
+    console.log(`\nSetLinkState → kernel, ${flips} flips (the RPC returns once the kernel has applied the change; an independent ip monitor checks the flag):`);
+    flipStats = await linkFlips(flips, client, "grpc");
+    show("gRPC over HTTP/2 on 127.0.0.1", flipStats);
+    show("Connect in-memory transport  ", await linkFlips(flips, inProcess, "mem"));
+  }
+
+  console.log("\nTargets:");
+  const at500 = rows.find((r) => r.n === 500);
+  if (at500 && at500.mininet.createMs !== undefined) {
+    const c = at500.mininet.createMs / at500.kne.createMs;
+    const d = at500.mininet.deleteMs! / at500.kne.deleteMs;
+    console.log(`  N=500 create ${c.toFixed(1)}x Mininet (target ≥ 5x): ${c >= 5 ? "met" : "MISSED"}`);
+    console.log(`  N=500 delete ${d.toFixed(1)}x Mininet (target ≥ 5x): ${d >= 5 ? "met" : "MISSED"}`);
+    if (c < 5 || d < 5) failed = true;
+  } else {
+    console.log("  N=500 vs Mininet: not measured in this run");
+  }
+  if (flipStats && flipStats.rpc.length > 0) {
+    const p99 = percentile([...flipStats.rpc].sort((a, b) => a - b), 99);
+    console.log(`  link state p99 ${p99.toFixed(2)} ms (target < 5 ms): ${p99 < 5 ? "met" : "MISSED"}`);
+    if (p99 >= 5 || flipStats.missed > 0) failed = true;
+  }
+} finally {
+  await cleanup();
+}
+process.exit(failed ? 1 : 0);
