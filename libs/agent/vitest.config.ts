@@ -1,13 +1,2 @@
-// Tests of this package alone (the workspace config at the root runs every package): unit
-// specs beside the code, and integration specs under test/ that need root and the kernel.
-import { defineConfig } from "vitest/config";
-
-export default defineConfig({
-  test: {
-    include: ["**/*.spec.ts"],
-    testTimeout: 180_000,
-    hookTimeout: 180_000,
-    // Integration files share one kernel, and their measurements (loss) want a quiet host.
-    fileParallelism: false,
-  },
-});
+// This package's tests use the shared per-package settings.
+export { default } from "../../vitest.package";

@@ -1,11 +1,2 @@
-// This project's unit tests. Without a config here, vitest (run from this directory by the
-// `test` target) picks up the workspace config, whose include globs are relative to the
-// workspace root and match nothing from here.
-import { defineConfig } from "vitest/config";
-
-export default defineConfig({
-  test: {
-    // Relative to --dir (the test script passes --dir src).
-    include: ["**/*.spec.ts"],
-  },
-});
+// This package's tests use the shared per-package settings.
+export { default } from "../../vitest.package";
