@@ -1,6 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
+import { LocalBackend, type RuntimeBackend, createManagerServices, managerRegistrations } from "@kne/manager";
 import { alpine, ceos, ciena, controller, forward, managerv1 } from "@kne/proto";
-import { notImplementedService, startServer, type RunningServer, type ServerCommand } from "@kne/rpc";
+import { startServer, type RunningServer, type ServerCommand } from "@kne/rpc";
 import type { Logger } from "@kne/telemetry";
 
 export const topologyManagerCommand: ServerCommand = {
@@ -8,7 +9,8 @@ export const topologyManagerCommand: ServerCommand = {
   description:
     "The KNE topology manager: the public API that creates, changes, watches and deletes " +
     "topologies (kne.manager.v1), and upstream KNE's controller.TopologyManager service for " +
-    "existing KNE clients.",
+    "existing KNE clients. It runs topologies on this host (the local backend), keeping its " +
+    "state in $KNE_STATE_DIR (default /var/lib/kne), and owns that state dir while it serves.",
   defaultPort: 50051,
   services: [
     managerv1.TopologyService.typeName,
@@ -24,28 +26,43 @@ export interface TopologyManagerAppOptions {
   logger: Logger;
   interceptors?: Interceptor[];
   shutdownGraceMs?: number;
+  /** The state directory of the local backend (default $KNE_STATE_DIR, else /var/lib/kne). */
+  stateDir?: string;
+  /** Another backend (tests); closed with the server. */
+  backend?: RuntimeBackend;
 }
 
 /**
- * Starts the topology-manager's gRPC server. The service implementations land in
- * @kne/manager; until then every method answers UNIMPLEMENTED saying so.
+ * Starts the topology-manager's gRPC server over the local backend. The backend takes the
+ * state dir's lock at the first change and keeps it (so in-process `kne` commands on the same
+ * state dir are told to use this server); it is released on close.
  */
-export function createTopologyManagerApp(options: TopologyManagerAppOptions): Promise<RunningServer> {
-  const scope = "the topology manager implementation lands with @kne/manager";
-  return startServer({
+export async function createTopologyManagerApp(options: TopologyManagerAppOptions): Promise<RunningServer> {
+  const backend = options.backend ?? new LocalBackend({ stateDir: options.stateDir, logger: options.logger.child({ component: "local-backend" }), exclusive: true });
+  const server = await startServer({
     port: options.port,
     host: options.host,
     logger: options.logger,
     interceptors: options.interceptors,
     shutdownGraceMs: options.shutdownGraceMs,
-    services: [
-      notImplementedService(managerv1.TopologyService, scope),
-      notImplementedService(managerv1.LinkService, scope),
-      notImplementedService(managerv1.NodeService, scope),
-      notImplementedService(controller.TopologyManager, scope),
-    ],
+    services: managerRegistrations(createManagerServices(backend)),
     // Topologies carry vendor_data in google.protobuf.Any: reflection clients such as
     // buf curl need these types to print it.
     reflectionFiles: [ceos.file_ceos_ceos, alpine.file_alpine_alpine, ciena.file_ciena_ciena, forward.file_forward_forward],
   });
+  return {
+    get port() {
+      return server.port;
+    },
+    get url() {
+      return server.url;
+    },
+    get health() {
+      return server.health;
+    },
+    async close() {
+      await server.close();
+      await backend.close();
+    },
+  };
 }

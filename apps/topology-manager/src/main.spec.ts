@@ -1,19 +1,29 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Code, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { controller, healthv1, managerv1 } from "@kne/proto";
-import { ServingStatus } from "@kne/rpc";
+import { controller, healthv1, managerv1, topo } from "@kne/proto";
+import { ServingStatus, fieldViolationsOf } from "@kne/rpc";
 import { runProcess, startServerProcess } from "@kne/rpc/testing";
 import { createLogger } from "@kne/telemetry";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTopologyManagerApp, topologyManagerCommand } from "./index";
 
 const bin = fileURLToPath(new URL("../bin/topology-manager.mjs", import.meta.url));
-const pending = "the topology manager implementation lands with @kne/manager";
+let stateDir: string;
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), "kne-tm-"));
+});
+afterAll(async () => {
+  await rm(stateDir, { recursive: true, force: true });
+});
 
 describe("topology-manager", () => {
-  it("serves health for its services and answers their methods UNIMPLEMENTED for now", async () => {
-    const app = await createTopologyManagerApp({ port: 0, logger: createLogger({ name: "test", level: "silent" }) });
+  it("serves health and the manager services over the local backend", async () => {
+    const app = await createTopologyManagerApp({ port: 0, logger: createLogger({ name: "test", level: "silent" }), stateDir });
     try {
       const transport = createGrpcTransport({ baseUrl: app.url });
       const health = createClient(healthv1.Health, transport);
@@ -21,18 +31,21 @@ describe("topology-manager", () => {
       for (const service of topologyManagerCommand.services) {
         expect((await health.check({ service })).status).toBe(ServingStatus.SERVING);
       }
-      await expect(createClient(managerv1.TopologyService, transport).createTopology({})).rejects.toMatchObject({
-        code: Code.Unimplemented,
-        rawMessage: `not implemented yet: kne.manager.v1.TopologyService/CreateTopology (${pending})`,
-      });
-      await expect(createClient(managerv1.LinkService, transport).setLinkState({})).rejects.toMatchObject({
-        code: Code.Unimplemented,
-        rawMessage: `not implemented yet: kne.manager.v1.LinkService/SetLinkState (${pending})`,
-      });
-      await expect(createClient(controller.TopologyManager, transport).showTopology({ topologyName: "t" })).rejects.toMatchObject({
-        code: Code.Unimplemented,
-        rawMessage: `not implemented yet: controller.TopologyManager/ShowTopology (${pending})`,
-      });
+      const topologies = createClient(managerv1.TopologyService, transport);
+      expect((await topologies.listTopologies({})).topologies).toEqual([]);
+      await expect(topologies.getTopology({ name: "nope" })).rejects.toMatchObject({ code: Code.NotFound });
+
+      // An invalid topology is refused with field violations, before anything is made.
+      const bad = await topologies
+        .createTopology({ topology: { name: "bad", nodes: [{ name: "r1", vendor: topo.Vendor.HOST }], links: [{ aNode: "r1", aInt: "eth1", zNode: "r9", zInt: "eth1" }] } })
+        .catch((e: unknown) => e as ConnectError);
+      expect(bad).toBeInstanceOf(ConnectError);
+      expect((bad as ConnectError).code).toBe(Code.InvalidArgument);
+      expect(fieldViolationsOf(bad as ConnectError).map((v) => v.field)).toContain("topology.links[0].z_node");
+
+      const upstream = createClient(controller.TopologyManager, transport);
+      await expect(upstream.createCluster({})).rejects.toMatchObject({ code: Code.Unimplemented, rawMessage: expect.stringContaining("CreateTopology") });
+      await expect(upstream.showTopology({ topologyName: "nope" })).rejects.toMatchObject({ code: Code.NotFound });
     } finally {
       await app.close();
     }
@@ -44,12 +57,12 @@ describe("topology-manager", () => {
     expect(help.stdout).toContain("Usage: topology-manager [flags]");
     expect(help.stdout).toContain("kne.manager.v1.TopologyService");
 
+    process.env["KNE_STATE_DIR"] = stateDir;
     const proc = await startServerProcess(bin, ["--log-level", "debug"]);
+    delete process.env["KNE_STATE_DIR"];
     const health = createClient(healthv1.Health, createGrpcTransport({ baseUrl: proc.url }));
     expect((await health.check({ service: "kne.manager.v1.NodeService" })).status).toBe(ServingStatus.SERVING);
     expect(await proc.stop("SIGTERM")).toBe(0);
-    expect(proc.lines.map((l) => l["msg"])).toEqual(
-      expect.arrayContaining(["server started", "rpc completed", "shutdown requested", "server stopped"]),
-    );
+    expect(proc.lines.map((l) => l["msg"])).toEqual(expect.arrayContaining(["server started", "rpc completed", "shutdown requested", "server stopped"]));
   }, 60_000);
 });

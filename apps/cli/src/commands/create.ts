@@ -1,0 +1,91 @@
+/** `kne create FILE` — make a topology and wait until every node is ready. */
+import { parseArgs } from "node:util";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { managerv1 } from "@kne/proto";
+import { ExitCode, type CliIo } from "../cli-io";
+import { loadForManager, parseDuration, protoJson, reportError } from "../cli-support";
+import type { Command } from "../command";
+import { connectionHelp, connectionOptions, withManager } from "../manager-client";
+import { outputOption, parseOutputFormat, writeStructured } from "../output";
+import { watchProgress } from "../progress";
+import { UsageError } from "../usage-error";
+import { writeTopologyTable } from "./show";
+
+export const createCommand: Command = {
+  words: ["create"],
+  summary: "Create a topology from a file and wait until every node is ready",
+  help: `Create a topology: validate the file (every problem is reported, and nothing is made
+when there is one), then make each node — a network namespace with its links, a management
+interface on the host bridge kne-mgmt (an address from 198.19.0.0/16) and the vendor's
+processes (FRR daemons, gobgpd, bird, a host command) — and wait until every node is
+ready. Progress per node is written to stderr while it waits.
+
+Without --server the manager runs in this process (the local backend: this machine, as
+root); the topology keeps running after kne exits, under its own supervisor process.
+
+Usage:
+  kne create FILE [--dryrun] [--timeout 5m] [-o table|json|yaml]
+
+Flags:
+      --dryrun          validate and show what would be made; make nothing
+      --timeout D       fail when the nodes are not all ready by then (default 5m);
+                        the topology stays (see 'kne show'); 'kne delete' removes it
+  -o, --output FORMAT   table (default), json or yaml
+${connectionHelp}
+  -h, --help            Show this help
+
+Exit status: 0 created and ready, 1 invalid topology or a node failed or timed out,
+2 wrong command line.
+
+Examples:
+  kne create examples/frr-clos/topology.pb.txt
+  kne create lab.yaml --timeout 90s
+  kne create examples/host-3node/topology.pb.txt --dryrun -o yaml
+`,
+  async run(args: string[], io: CliIo) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...outputOption, ...connectionOptions, dryrun: { type: "boolean" }, timeout: { type: "string" } },
+      allowPositionals: true,
+      strict: true,
+    });
+    const output = parseOutputFormat(values.output);
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "a topology FILE is needed" : "create takes exactly one FILE");
+    const timeoutMs = values.timeout !== undefined ? parseDuration(values.timeout, "--timeout") : 5 * 60_000;
+    const input = await loadForManager(positionals[0]!, io);
+    if (!input) return ExitCode.failure;
+    const name = input.topology.name;
+    return withManager(values, async (m) => {
+      const started = Date.now();
+      const progress = values.dryrun ? undefined : watchProgress(m, name, io, started);
+      if (!values.dryrun) io.stderr.write(`creating topology ${name} (${input.topology.nodes.length} nodes, ${input.topology.links.length} links) — ${m.where}\n`);
+      try {
+        const response = await m.topology.createTopology(
+          {
+            topology: input.topology,
+            dryRun: values.dryrun ?? false,
+            baseDir: input.loaded.baseDir ?? "",
+            timeout: { seconds: BigInt(Math.ceil(timeoutMs / 1000)), nanos: 0 },
+          },
+          { timeoutMs: timeoutMs + 30_000 },
+        );
+        await progress?.stop();
+        if (output !== "table") {
+          writeStructured(io.stdout, output, protoJson(managerv1.CreateTopologyResponseSchema, create(managerv1.CreateTopologyResponseSchema, response)));
+        } else {
+          if (!values.dryrun) io.stderr.write(`topology ${name} is ready (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+          writeTopologyTable(io, response.topology!, response.status!);
+        }
+        return ExitCode.ok;
+      } catch (error) {
+        await progress?.stop();
+        const code = reportError("kne create", error, io);
+        if (error instanceof ConnectError && [Code.DeadlineExceeded, Code.FailedPrecondition, Code.Internal].includes(error.code) && /nodes|supervisor/.test(error.rawMessage) && !values.dryrun) {
+          io.stderr.write(`see 'kne show ${name}' and 'kne logs ${name} NODE'; 'kne delete ${name}' removes what was made\n`);
+        }
+        return code;
+      }
+    });
+  },
+};

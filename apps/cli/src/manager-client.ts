@@ -1,0 +1,71 @@
+/**
+ * How commands reach the topology manager: in this process (the local backend behind a
+ * router transport; the default) or a topology-manager server (`--server ADDR` or
+ * `KNE_SERVER`, gRPC over HTTP/2 cleartext). Commands use the same clients either way.
+ */
+import { type Client, createClient, type Transport } from "@connectrpc/connect";
+import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
+import { managerv1 } from "@kne/proto";
+
+export const SERVER_ENV = "KNE_SERVER";
+
+/** Flags every command that talks to the manager takes. */
+export const connectionOptions = {
+  server: { type: "string" },
+  "state-dir": { type: "string" },
+} as const;
+
+export const connectionHelp = `      --server ADDR     a topology-manager to use (host:port or URL; also $${SERVER_ENV});
+                        without one, kne runs the manager in this process
+      --state-dir DIR   where the in-process manager keeps topologies (default
+                        $KNE_STATE_DIR, else /var/lib/kne)`;
+
+export interface ManagerConnection {
+  readonly where: string;
+  readonly topology: Client<typeof managerv1.TopologyService>;
+  readonly link: Client<typeof managerv1.LinkService>;
+  readonly node: Client<typeof managerv1.NodeService>;
+  close(): Promise<void>;
+}
+
+export function serverUrl(address: string): string {
+  return /^https?:\/\//.test(address) ? address : `http://${address}`;
+}
+
+export async function connectManager(flags: { server?: string; "state-dir"?: string }): Promise<ManagerConnection> {
+  const server = flags.server ?? (process.env[SERVER_ENV] || undefined);
+  let transport: Transport;
+  let close = async (): Promise<void> => undefined;
+  let where: string;
+  if (server !== undefined) {
+    // Our own session manager, so that close() ends the HTTP/2 connection and the process can exit.
+    const sessionManager = new Http2SessionManager(serverUrl(server));
+    transport = createGrpcTransport({ baseUrl: serverUrl(server), sessionManager });
+    close = async () => sessionManager.abort();
+    where = serverUrl(server);
+  } else {
+    // Loaded on demand: the embedded manager pulls in the agent, data plane and vendors.
+    const { createEmbeddedManager } = await import("@kne/manager");
+    const embedded = createEmbeddedManager({ ...(flags["state-dir"] ? { stateDir: flags["state-dir"] } : {}) });
+    transport = embedded.transport;
+    close = () => embedded.close();
+    where = `in-process (state dir ${embedded.backend.stateDir})`;
+  }
+  return {
+    where,
+    topology: createClient(managerv1.TopologyService, transport),
+    link: createClient(managerv1.LinkService, transport),
+    node: createClient(managerv1.NodeService, transport),
+    close,
+  };
+}
+
+/** Runs `fn` with a connection and closes it afterwards. */
+export async function withManager<T>(flags: { server?: string; "state-dir"?: string }, fn: (m: ManagerConnection) => Promise<T>): Promise<T> {
+  const m = await connectManager(flags);
+  try {
+    return await fn(m);
+  } finally {
+    await m.close();
+  }
+}
