@@ -1,7 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { LocalBackend, type RuntimeBackend, createManagerServices, managerRegistrations } from "@kne/manager";
 import { alpine, ceos, ciena, controller, forward, managerv1 } from "@kne/proto";
-import { startServer, type RunningServer, type ServerCommand } from "@kne/rpc";
+import { authInterceptor, startServer, type RunningServer, type ServerCommand, type TlsOptions } from "@kne/rpc";
 import type { Logger } from "@kne/telemetry";
 
 export const topologyManagerCommand: ServerCommand = {
@@ -10,7 +10,7 @@ export const topologyManagerCommand: ServerCommand = {
     "The KNE topology manager: the public API that creates, changes, watches and deletes " +
     "topologies (kne.manager.v1), and upstream KNE's controller.TopologyManager service for " +
     "existing KNE clients. It runs topologies on this host (the local backend), keeping its " +
-    "state in $KNE_STATE_DIR (default /var/lib/kne), and owns that state dir while it serves.",
+    "state in --state-dir (or $KNE_STATE_DIR; default /var/lib/kne), and owns that state dir while it serves.",
   defaultPort: 50051,
   services: [
     managerv1.TopologyService.typeName,
@@ -28,6 +28,10 @@ export interface TopologyManagerAppOptions {
   shutdownGraceMs?: number;
   /** The state directory of the local backend (default $KNE_STATE_DIR, else /var/lib/kne). */
   stateDir?: string;
+  /** Serve TLS; with `ca` and `requestClientCert`, mTLS (connections without a good client cert are refused). */
+  tls?: TlsOptions;
+  /** Require `authorization: Bearer <token>` on mutating calls (see authInterceptor). */
+  authToken?: string;
   /** Another backend (tests); closed with the server. */
   backend?: RuntimeBackend;
 }
@@ -43,7 +47,9 @@ export async function createTopologyManagerApp(options: TopologyManagerAppOption
     port: options.port,
     host: options.host,
     logger: options.logger,
-    interceptors: options.interceptors,
+    // The auth check runs nearest the handler, so rejected calls are still logged and traced.
+    interceptors: [...(options.interceptors ?? []), ...(options.authToken !== undefined ? [authInterceptor({ token: options.authToken })] : [])],
+    tls: options.tls,
     shutdownGraceMs: options.shutdownGraceMs,
     services: managerRegistrations(createManagerServices(backend)),
     // Topologies carry vendor_data in google.protobuf.Any: reflection clients such as

@@ -2,7 +2,6 @@
  * topology-manager — process entry point: flags, logger, server, SIGINT/SIGTERM.
  * Run `topology-manager --help` for the flags.
  */
-import { runServerCommand } from "@kne/rpc";
-import { createTopologyManagerApp, topologyManagerCommand } from "./app";
+import { runTopologyManager } from "./run";
 
-await runServerCommand(topologyManagerCommand, createTopologyManagerApp);
+await runTopologyManager();

@@ -11,6 +11,7 @@ import { linkListCommand } from "./link-list";
 import { linkSetCommand } from "./link-set";
 import { listCommand } from "./list";
 import { logsCommand } from "./logs";
+import { serveCommand } from "./serve";
 import { showCommand } from "./show";
 import { topologyCertCommand } from "./topology-cert";
 import { topologyConvertCommand } from "./topology-convert";
@@ -45,5 +46,6 @@ export const commands: readonly Command[] = [
   topologyWatchCommand,
   topologyCertCommand,
   topologyGenerateRingCommand,
+  serveCommand,
   versionCommand,
 ];

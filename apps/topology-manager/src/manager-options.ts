@@ -1,0 +1,170 @@
+/**
+ * The topology-manager's command line, compiled in stages: raw flags and environment →
+ * validated flags (`parseManagerFlags`, no I/O) → loaded options with the PEM material and
+ * the token read from their files (`loadManagerOptions`). Every rejection is a FlagError
+ * naming the flag (or its environment variable) and what to change.
+ */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { FlagError, parseServerFlags, serverHelp, type ServerCommand, type ServerFlags, type TlsOptions } from "@kne/rpc";
+
+/** The environment variable behind each flag of the manager; a flag wins over its variable. */
+export const managerEnv = {
+  tlsCert: "KNE_TLS_CERT",
+  tlsKey: "KNE_TLS_KEY",
+  tlsClientCa: "KNE_TLS_CLIENT_CA",
+  authTokenFile: "KNE_AUTH_TOKEN_FILE",
+  stateDir: "KNE_STATE_DIR",
+} as const;
+
+/** Validated paths; nothing has been read yet. */
+export interface ManagerFlags {
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
+  authTokenFile?: string;
+  stateDir?: string;
+}
+
+export type TopologyManagerFlags = { help: true } | { help: false; server: Extract<ServerFlags, { help: false }>; manager: ManagerFlags };
+
+/** What the app is started with once the files are read. */
+export interface LoadedManagerOptions {
+  tls?: TlsOptions;
+  authToken?: string;
+  stateDir?: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses the manager's flags (and the common server flags); throws FlagError. */
+export function parseManagerFlags(args: readonly string[], command: ServerCommand, env: Env = process.env): TopologyManagerFlags {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
+        "tls-client-ca": { type: "string" },
+        "auth-token-file": { type: "string" },
+        "state-dir": { type: "string" },
+      },
+    }));
+  } catch (err) {
+    throw new FlagError((err as Error).message);
+  }
+  // The common flags keep one parser (and one set of messages) across every KNE server.
+  const common: string[] = [];
+  for (const name of ["port", "host", "log-level"] as const) {
+    const value = values[name];
+    if (value !== undefined) common.push(`--${name}`, value);
+  }
+  if (values.help === true) common.push("--help");
+  const server = parseServerFlags(common, command);
+  if (server.help) return { help: true };
+
+  const pick = (flag: "tls-cert" | "tls-key" | "tls-client-ca" | "auth-token-file" | "state-dir", envName: string) => {
+    const fromFlag = values[flag];
+    const value = fromFlag ?? (env[envName] || undefined);
+    if (value === undefined) return undefined;
+    const source = fromFlag !== undefined ? `--${flag}` : `$${envName}`;
+    if (value.trim() === "") throw new FlagError(`${source} must not be empty`);
+    return { value: resolve(value), source };
+  };
+  const cert = pick("tls-cert", managerEnv.tlsCert);
+  const key = pick("tls-key", managerEnv.tlsKey);
+  const clientCa = pick("tls-client-ca", managerEnv.tlsClientCa);
+  const tokenFile = pick("auth-token-file", managerEnv.authTokenFile);
+  const stateDir = pick("state-dir", managerEnv.stateDir);
+
+  if ((cert === undefined) !== (key === undefined)) {
+    const [given, missing] = cert ? [cert.source, "--tls-key"] : [key!.source, "--tls-cert"];
+    throw new FlagError(`${given} needs ${missing} too: TLS takes a certificate and its private key`);
+  }
+  if (clientCa !== undefined && cert === undefined) {
+    throw new FlagError(`${clientCa.source} (mTLS) needs --tls-cert and --tls-key: client certificates are checked only over TLS`);
+  }
+  const manager: ManagerFlags = {};
+  if (cert && key) manager.tls = { certFile: cert.value, keyFile: key.value, ...(clientCa ? { clientCaFile: clientCa.value } : {}) };
+  if (tokenFile) manager.authTokenFile = tokenFile.value;
+  if (stateDir) manager.stateDir = stateDir.value;
+  return { help: false, server, manager };
+}
+
+/** Reads the certificate, key, client CA and token files; throws FlagError naming the flag. */
+export async function loadManagerOptions(flags: ManagerFlags): Promise<LoadedManagerOptions> {
+  const loaded: LoadedManagerOptions = {};
+  if (flags.tls) {
+    const cert = await readFlagFile("--tls-cert", flags.tls.certFile);
+    const key = await readFlagFile("--tls-key", flags.tls.keyFile);
+    requirePem("--tls-cert", flags.tls.certFile, cert, "CERTIFICATE");
+    requirePem("--tls-key", flags.tls.keyFile, key, "PRIVATE KEY");
+    loaded.tls = { cert, key };
+    if (flags.tls.clientCaFile !== undefined) {
+      const ca = await readFlagFile("--tls-client-ca", flags.tls.clientCaFile);
+      requirePem("--tls-client-ca", flags.tls.clientCaFile, ca, "CERTIFICATE");
+      loaded.tls = { cert, key, ca, requestClientCert: true };
+    }
+  }
+  if (flags.authTokenFile !== undefined) {
+    // One token per file; surrounding whitespace (the usual trailing newline) is not part of it.
+    const token = (await readFlagFile("--auth-token-file", flags.authTokenFile)).trim();
+    if (token === "") throw new FlagError(`--auth-token-file ${flags.authTokenFile}: the file holds no token`);
+    if (/\s/.test(token)) throw new FlagError(`--auth-token-file ${flags.authTokenFile}: the token must be one line without spaces`);
+    loaded.authToken = token;
+  }
+  if (flags.stateDir !== undefined) loaded.stateDir = flags.stateDir;
+  return loaded;
+}
+
+async function readFlagFile(flag: string, path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : (err as Error).message;
+    throw new FlagError(`${flag} ${path}: cannot read it (${why})`);
+  }
+}
+
+function requirePem(flag: string, path: string, text: string, label: "CERTIFICATE" | "PRIVATE KEY"): void {
+  // "PRIVATE KEY" also matches "RSA PRIVATE KEY" and "EC PRIVATE KEY".
+  if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(text)) {
+    throw new FlagError(`${flag} ${path}: not a PEM ${label.toLowerCase()}`);
+  }
+}
+
+/** --help: the common server flags, then the manager's own. */
+export function topologyManagerHelp(command: ServerCommand): string {
+  const common = serverHelp(command);
+  const extra = `
+Manager flags (each also read from an environment variable; the flag wins):
+  --state-dir <dir>          where topologies are kept (also $${managerEnv.stateDir};
+                             default /var/lib/kne)
+  --tls-cert <file>          serve TLS with this PEM certificate chain (also $${managerEnv.tlsCert});
+                             needs --tls-key
+  --tls-key <file>           the PEM private key of --tls-cert (also $${managerEnv.tlsKey})
+  --tls-client-ca <file>     mTLS: require a client certificate signed by this PEM CA and
+                             refuse the connection otherwise (also $${managerEnv.tlsClientCa});
+                             needs --tls-cert and --tls-key
+  --auth-token-file <file>   require "authorization: Bearer <token>" on every call that
+                             changes state; the file holds the token (also
+                             $${managerEnv.authTokenFile}). Reads (Get, List, Watch, Show, health,
+                             reflection) stay open.
+
+With --tls-cert the port speaks TLS (HTTP/2 via ALPN, HTTP/1.1 for gRPC-Web and Connect):
+  buf curl --cacert ca.pem --cert client.pem --key client-key.pem \\
+    https://127.0.0.1:${command.defaultPort}/kne.manager.v1.TopologyService/ListTopologies
+  grpcurl -cacert ca.pem -cert client.pem -key client-key.pem -H "authorization: Bearer $TOKEN" \\
+    -d '{"name":"t1"}' 127.0.0.1:${command.defaultPort} kne.manager.v1.TopologyService/DeleteTopology
+`;
+  // The manager's flags go right after the common ones, before the examples and services.
+  const at = common.indexOf("\nServes gRPC");
+  return at < 0 ? common + extra : common.slice(0, at) + extra + common.slice(at);
+}
