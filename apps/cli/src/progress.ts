@@ -8,7 +8,11 @@ import type { CliIo } from "./cli-io";
 import type { ManagerConnection } from "./manager-client";
 
 export interface ProgressPrinter {
-  stop(): Promise<void>;
+  /**
+   * Stops watching. The watch may lag the call that just returned, so the final node
+   * states it carries (when given) are printed for every node whose last line differs.
+   */
+  stop(finalNodes?: readonly managerv1.NodeStatus[]): Promise<void>;
 }
 
 export function phaseName(phase: managerv1.NodePhase | managerv1.TopologyPhase, kind: "node" | "topology"): string {
@@ -25,31 +29,31 @@ export function watchProgress(m: ManagerConnection, topology: string, io: CliIo,
   const last = new Map<string, string>();
   const quietWhileReady = new Set<string>();
   const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s`;
+  const show = (n: managerv1.NodeStatus): void => {
+    const line = `${phaseName(n.phase, "node")}${n.message ? `: ${n.message}` : ""}`;
+    if (!last.has(n.name) && n.phase === managerv1.NodePhase.READY) quietWhileReady.add(n.name);
+    if (quietWhileReady.has(n.name) && n.phase === managerv1.NodePhase.READY) {
+      last.set(n.name, line);
+      return;
+    }
+    if (last.get(n.name) === line) return;
+    last.set(n.name, line);
+    io.stderr.write(`${elapsed()}  ${n.name.padEnd(12)} ${line}\n`);
+  };
   const done = (async () => {
     try {
       for await (const { event } of m.topology.watchTopologies({ name: topology }, { signal: abort.signal })) {
-        if (!event) continue;
-        if (event.type === managerv1.TopologyEvent_Type.NODE_CHANGED && event.node) {
-          const n = event.node;
-          const line = `${phaseName(n.phase, "node")}${n.message ? `: ${n.message}` : ""}`;
-          if (!last.has(n.name) && n.phase === managerv1.NodePhase.READY) quietWhileReady.add(n.name);
-          if (quietWhileReady.has(n.name) && n.phase === managerv1.NodePhase.READY) {
-            last.set(n.name, line);
-            continue;
-          }
-          if (last.get(n.name) === line) continue;
-          last.set(n.name, line);
-          io.stderr.write(`${elapsed()}  ${n.name.padEnd(12)} ${line}\n`);
-        }
+        if (event?.type === managerv1.TopologyEvent_Type.NODE_CHANGED && event.node) show(event.node);
       }
     } catch {
       // The stream ends with the command (aborted) or when the manager goes away: progress is best-effort.
     }
   })();
   return {
-    async stop() {
+    async stop(finalNodes) {
       abort.abort();
       await done;
+      for (const n of finalNodes ?? []) show(n);
     },
   };
 }

@@ -55,7 +55,7 @@ Examples:
           { topology: input.topology, dryRun: values.dryrun ?? false, baseDir: input.loaded.baseDir ?? "", timeout: { seconds: BigInt(Math.ceil(timeoutMs / 1000)), nanos: 0 } },
           { timeoutMs: timeoutMs + 30_000 },
         );
-        await progress?.stop();
+        await progress?.stop(r.status?.nodes);
         if (output !== "table") {
           writeStructured(io.stdout, output, protoJson(managerv1.UpdateTopologyResponseSchema, create(managerv1.UpdateTopologyResponseSchema, r)));
         } else if (r.changes.length === 0) {

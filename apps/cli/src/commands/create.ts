@@ -70,7 +70,7 @@ Examples:
           },
           { timeoutMs: timeoutMs + 30_000 },
         );
-        await progress?.stop();
+        await progress?.stop(response.status?.nodes);
         if (output !== "table") {
           writeStructured(io.stdout, output, protoJson(managerv1.CreateTopologyResponseSchema, create(managerv1.CreateTopologyResponseSchema, response)));
         } else {
