@@ -1,0 +1,236 @@
+// Smoke test of the test environment: a real control plane (etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler) with kwok's simulated nodes. A Pod gets scheduled
+// to a kwok node and becomes Ready; a CRD is installed and a custom object read back.
+//
+// It brings up a private environment (its own run directory) and tears it down, or reuses a
+// running one when KNE_TESTENV_KUBECONFIG names its kubeconfig. KNE_SKIP_K8S=1 skips it.
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import * as k8s from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const script = join(dirname(fileURLToPath(import.meta.url)), "..", "testenv.sh");
+const skip = process.env.KNE_SKIP_K8S === "1";
+if (skip) console.log("testenv smoke test skipped: KNE_SKIP_K8S=1");
+
+// A new machine builds the binaries first: about 20 minutes on 2 busy cores, so this hook's
+// own timeout is longer than the package config's 20 minutes.
+const UP_TIMEOUT = 45 * 60_000;
+const STEP_TIMEOUT = 120_000;
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+// No such process, or only a zombie waiting for its parent to reap it.
+function gone(pid: number): boolean {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0];
+    return state === "Z" || state === "X";
+  } catch {
+    return true;
+  }
+}
+
+function inCidr(ip: string, cidr: string): boolean {
+  const toInt = (a: string) => a.split(".").reduce((n, o) => (n << 8) + Number(o), 0) >>> 0;
+  const [base, bits] = cidr.split("/") as [string, string];
+  const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0;
+  return (toInt(ip) & mask) === (toInt(base) & mask);
+}
+
+describe.skipIf(skip)("testenv: a real control plane with kwok nodes", () => {
+  let tmp: string | undefined; // set when this test owns the environment
+  let runDir: string | undefined;
+  let kubeconfigPath = "";
+  let pids: number[] = [];
+  const kc = new k8s.KubeConfig();
+  let core: k8s.CoreV1Api;
+  const ns = `kne-smoke-${process.pid}-${Date.now() % 100000}`;
+
+  beforeAll(async () => {
+    const reuse = process.env.KNE_TESTENV_KUBECONFIG;
+    if (reuse) {
+      kubeconfigPath = reuse;
+      console.log(`testenv: reusing ${reuse}`);
+    } else {
+      tmp = mkdtempSync(join(tmpdir(), "kne-testenv-smoke-"));
+      runDir = join(tmp, "run");
+      const started = Date.now();
+      const { stdout, stderr } = await run("bash", [script, "up"], {
+        env: { ...process.env, KNE_TESTENV_DIR: runDir },
+        maxBuffer: 64 << 20,
+        timeout: UP_TIMEOUT,
+      });
+      process.stderr.write(stderr);
+      kubeconfigPath = stdout.trim().split("\n").at(-1) ?? "";
+      console.log(`testenv: up in ${Date.now() - started} ms, kubeconfig ${kubeconfigPath}`);
+      pids = readFileSync(join(runDir, "state.env"), "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("PID_"))
+        .map((l) => Number(l.split("=")[1]));
+      expect(pids.length).toBe(5);
+    }
+    expect(existsSync(kubeconfigPath)).toBe(true);
+    kc.loadFromFile(kubeconfigPath);
+    core = kc.makeApiClient(k8s.CoreV1Api);
+  }, UP_TIMEOUT);
+
+  afterAll(async () => {
+    if (core) await core.deleteNamespace({ name: ns }).catch(() => undefined);
+    if (!runDir) return;
+    const { stderr } = await run("bash", [script, "down"], { env: { ...process.env, KNE_TESTENV_DIR: runDir } });
+    process.stderr.write(stderr);
+    // Everything it started is gone, and so is its run directory.
+    for (const pid of pids) expect(gone(pid), `pid ${pid} still running`).toBe(true);
+    expect(existsSync(runDir)).toBe(false);
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }, STEP_TIMEOUT);
+
+  it("has Ready kwok nodes", async () => {
+    const nodes = await core.listNode({ labelSelector: "type=kwok" });
+    expect(nodes.items.length).toBeGreaterThanOrEqual(1);
+    for (const n of nodes.items) {
+      expect(n.metadata?.annotations?.["kwok.x-k8s.io/node"]).toBe("fake");
+      expect(n.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+    }
+  });
+
+  it("schedules a Pod to a kwok node and it becomes Running and Ready", async () => {
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    // The ServiceAccount admission plugin refuses pods until the controller-manager has made
+    // the namespace's default ServiceAccount.
+    await until("the default ServiceAccount", STEP_TIMEOUT, async () =>
+      core.readNamespacedServiceAccount({ name: "default", namespace: ns }),
+    );
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: "smoke", labels: { app: "smoke" } },
+        spec: {
+          containers: [{ name: "main", image: "registry.invalid/kne/smoke:1", ports: [{ containerPort: 8080 }] }],
+        },
+      },
+    });
+    const pod = await until("the pod to be Ready", STEP_TIMEOUT, async () => {
+      const p = await core.readNamespacedPod({ name: "smoke", namespace: ns });
+      const ready = p.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+      return p.status?.phase === "Running" && ready ? p : undefined;
+    });
+    const nodeName = pod.spec?.nodeName ?? "";
+    expect(nodeName).not.toBe("");
+    const node = await core.readNode({ name: nodeName });
+    expect(node.metadata?.annotations?.["kwok.x-k8s.io/node"]).toBe("fake");
+    expect(pod.status?.podIP).toBeTruthy();
+    expect(inCidr(pod.status!.podIP!, "198.19.0.0/16")).toBe(true);
+    expect(pod.status?.containerStatuses?.[0]?.ready).toBe(true);
+  });
+
+  it("serves a Service with a ClusterIP from the test range", async () => {
+    const svc = await core.createNamespacedService({
+      namespace: ns,
+      body: {
+        metadata: { name: "smoke" },
+        spec: { selector: { app: "smoke" }, ports: [{ port: 80, targetPort: 8080 }] },
+      },
+    });
+    expect(inCidr(svc.spec?.clusterIP ?? "", "198.18.0.0/16")).toBe(true);
+    // The endpointslice controller (controller-manager) publishes the Ready pod behind it.
+    const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+    await until("the EndpointSlice", STEP_TIMEOUT, async () => {
+      const slices = await discovery.listNamespacedEndpointSlice({
+        namespace: ns,
+        labelSelector: "kubernetes.io/service-name=smoke",
+      });
+      const ready = slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready);
+      return ready.length === 1 ? ready : undefined;
+    });
+  });
+
+  it("installs a CRD and reads a custom object back", async () => {
+    const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    const group = "smoke.kne.dev";
+    const plural = `widgets${process.pid}`;
+    const name = `${plural}.${group}`;
+    await ext.createCustomResourceDefinition({
+      body: {
+        metadata: { name },
+        spec: {
+          group,
+          scope: "Namespaced",
+          names: { plural, singular: `widget${process.pid}`, kind: `Widget${process.pid}`, listKind: `Widget${process.pid}List` },
+          versions: [
+            {
+              name: "v1alpha1",
+              served: true,
+              storage: true,
+              subresources: { status: {} },
+              schema: {
+                openAPIV3Schema: {
+                  type: "object",
+                  properties: {
+                    spec: {
+                      type: "object",
+                      required: ["size"],
+                      properties: { size: { type: "integer", minimum: 1 }, color: { type: "string" } },
+                    },
+                    status: { type: "object", properties: { phase: { type: "string" } } },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      },
+    });
+    try {
+      await until("the CRD to be Established", STEP_TIMEOUT, async () => {
+        const crd = await ext.readCustomResourceDefinition({ name });
+        return crd.status?.conditions?.find((c) => c.type === "Established")?.status === "True" ? crd : undefined;
+      });
+      const version = "v1alpha1";
+      await until("the custom object to be created", STEP_TIMEOUT, async () =>
+        custom.createNamespacedCustomObject({
+          group,
+          version,
+          namespace: ns,
+          plural,
+          body: { apiVersion: `${group}/${version}`, kind: `Widget${process.pid}`, metadata: { name: "w1" }, spec: { size: 3, color: "blue" } },
+        }),
+      );
+      const got = (await custom.getNamespacedCustomObject({ group, version, namespace: ns, plural, name: "w1" })) as {
+        spec: { size: number; color: string };
+      };
+      expect(got.spec).toEqual({ size: 3, color: "blue" });
+      // The schema is enforced by the real API server.
+      await expect(
+        custom.createNamespacedCustomObject({
+          group,
+          version,
+          namespace: ns,
+          plural,
+          body: { apiVersion: `${group}/${version}`, kind: `Widget${process.pid}`, metadata: { name: "bad" }, spec: { size: 0 } },
+        }),
+      ).rejects.toThrow(/422|Invalid|minimum/);
+    } finally {
+      await ext.deleteCustomResourceDefinition({ name }).catch(() => undefined);
+    }
+  });
+});
