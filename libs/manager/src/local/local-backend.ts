@@ -15,10 +15,10 @@
  *   behind, from the ownership markers (namespaces `kne.<topology>.*`, the data plane's
  *   interface aliases, the management ports' aliases).
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { hostname } from "node:os";
-import { chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
@@ -27,7 +27,6 @@ import { ConnectError, createClient, createRouterTransport, type Client } from "
 import { createAgentService, type AgentService } from "@kne/agent";
 import {
   type ObservedInterface,
-  deleteTopology as deleteDataplaneTopology,
   listOwnedNamespaces,
   mapLimit,
   nodeNetnsName,
@@ -104,6 +103,7 @@ function supervisorBin(): string {
   }
 }
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+const NETNS_DIR = "/var/run/netns";
 
 const nodePhases: Record<NodePhaseName, managerv1.NodePhase> = {
   PENDING: managerv1.NodePhase.PENDING,
@@ -179,11 +179,21 @@ export class LocalBackend implements RuntimeBackend {
     return createAgentService({ stateDir: this.store.agentDir, logger: this.logger.child({ component: "agent" }), resyncIntervalMs });
   }
 
-  /** Runs `fn` with an agent: the long-lived one, or one started (state loaded) for this call. */
-  private async withAgent<T>(fn: (client: Client<typeof agentv1.AgentService>) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` with an agent: the long-lived one, or one started (state loaded, every
+   * topology converged) for this call. `converge: false` skips loading and converging: for
+   * a topology's deletion, which needs none of it (the agent removes the topology's objects
+   * by their ownership markers and drops its record), and converging a large topology
+   * first costs about as much as making it.
+   */
+  private async withAgent<T>(fn: (client: Client<typeof agentv1.AgentService>) => Promise<T>, options: { converge?: boolean } = {}): Promise<T> {
     if (this.agentClient) return fn(this.agentClient);
     const agent = this.newAgent(0);
-    await agent.start();
+    if (options.converge === false) {
+      await mkdir(this.store.agentDir, { recursive: true });
+    } else {
+      await agent.start();
+    }
     try {
       await agent.converged();
       return await fn(agentClient(agent));
@@ -278,9 +288,11 @@ export class LocalBackend implements RuntimeBackend {
       await this.store.writeState(state);
       for (const node of topology.nodes) progress(node.name, "PENDING");
       try {
-        // Started first: it takes a moment to load, and starts each node once it is prepared.
-        await this.ensureSupervisor(state);
+        // Started first when some node will run processes: it takes a moment to load, and
+        // starts each node once it is prepared. Nodes that run nothing need no supervisor.
+        if (this.mayRunProcesses(state, topology.nodes)) await this.ensureSupervisor(state);
         await this.makeNodes(state, topology, topology.nodes, progress);
+        await this.settleUnsupervised(state, topology.nodes);
         await this.waitReady(state, topology.nodes.map((n) => n.name), options.timeoutMs ?? DEFAULT_TIMEOUT_MS, progress);
         state.phase = "RUNNING";
         state.message = `ready in ${((Date.now() - started) / 1000).toFixed(1)} s`;
@@ -321,11 +333,11 @@ export class LocalBackend implements RuntimeBackend {
 
   /** Namespaces and wires (agent), management interfaces, node files and sysctls: everything before processes. */
   private async makeNodes(state: TopologyState, spec: topo.Topology, nodes: readonly topo.Node[], progress: (node: string | undefined, phase: string, message?: string) => void): Promise<void> {
-    for (const node of nodes) {
+    await mapLimit(nodes, 16, async (node) => {
       const record = state.nodes[node.name]!;
       await mkdir(record.nodeDir, { recursive: true });
       await writeFile(join(record.nodeDir, "hostname"), `${node.name}\n`);
-    }
+    });
     state.wiresGeneration += 1;
     const request = wiresRequest(this.resolved(spec, state.linkUids), state, state.wiresGeneration);
     await this.withAgent((agent) => agent.applyWires(request));
@@ -337,7 +349,7 @@ export class LocalBackend implements RuntimeBackend {
         return { node: n.name, netns: r.netns, address: r.managementAddress!, hostIfname: r.hostIfname! };
       }),
     );
-    await mapLimit(nodes, 4, async (node) => {
+    await mapLimit(nodes, 8, async (node) => {
       const record = state.nodes[node.name]!;
       progress(node.name, "STARTING", "preparing");
       try {
@@ -353,6 +365,57 @@ export class LocalBackend implements RuntimeBackend {
       }
     });
     await this.store.writeState(state);
+  }
+
+  /** Whether any of the nodes may run processes (asked before `prepare`; unsure counts as yes). */
+  private mayRunProcesses(state: TopologyState, nodes: readonly topo.Node[]): boolean {
+    return nodes.some((node) => {
+      try {
+        return requireLocalRuntime(node).processes(this.context(state.name, node, state.nodes[node.name]!)).length > 0;
+      } catch {
+        return true;
+      }
+    });
+  }
+
+  /**
+   * Without a supervisor, nodes that run no process and are ready at once get their status
+   * here; any other prepared node (processes to run, readiness to wait for) needs the
+   * supervisor, which is started then.
+   */
+  private async settleUnsupervised(state: TopologyState, nodes: readonly topo.Node[]): Promise<void> {
+    if (isAlive(state.supervisor)) return;
+    const settled: Array<{ node: string; status: NodeStatusFile }> = [];
+    let needed = false;
+    for (const node of nodes) {
+      const record = state.nodes[node.name]!;
+      if (!record.prepared || record.failed) continue;
+      try {
+        const runtime = requireLocalRuntime(node);
+        const ctx = this.context(state.name, node, record);
+        if (runtime.processes(ctx).length > 0) {
+          needed = true;
+          break;
+        }
+        const r = await runtime.ready(ctx);
+        if (!r.ready && !r.failed) {
+          needed = true;
+          break;
+        }
+        settled.push({
+          node: node.name,
+          status: { phase: r.ready ? "READY" : "FAILED", message: r.ready ? "ready" : (r.reason ?? "failed"), restarts: 0, processes: {}, updated: new Date().toISOString() },
+        });
+      } catch {
+        needed = true;
+        break;
+      }
+    }
+    if (needed) {
+      await this.ensureSupervisor(state);
+      return;
+    }
+    await mapLimit(settled, 16, ({ node, status }) => this.store.writeNodeStatus(state.name, node, status));
   }
 
   /** Starts the topology's supervisor unless it runs. */
@@ -446,9 +509,7 @@ export class LocalBackend implements RuntimeBackend {
       options.onProgress?.({ topology: name, ...(node ? { node } : {}), phase, ...(message ? { message } : {}) });
     await this.mutate(`delete ${name}`, async () => {
       const started = Date.now();
-      const state = await this.store.readState(name).catch(() => undefined);
-      const owned = await listOwnedNamespaces(name);
-      const ports = await this.management.topologyPorts(name);
+      const [state, owned, ports] = await Promise.all([this.store.readState(name).catch(() => undefined), listOwnedNamespaces(name), this.management.topologyPorts(name)]);
       if (!state && owned.length === 0 && ports.length === 0) throw notFound(`topology ${name} does not exist (state dir ${this.store.root})`);
       if (state) {
         state.phase = "DELETING";
@@ -458,13 +519,15 @@ export class LocalBackend implements RuntimeBackend {
       progress(undefined, "DELETING");
       await this.stopTopologyProcesses(name, state, owned.map((o) => o.name));
       for (const node of Object.keys(state?.nodes ?? {})) progress(node, "STOPPED");
-      await this.withAgent((agent) => agent.deleteTopology({ topology: name }));
-      // Whatever the agent did not know of (a crash before it recorded the wires).
-      await deleteDataplaneTopology(name);
-      await this.management.removeTopologyPorts(name);
-      await this.releaseAddresses(name);
-      await this.management.removeBridgeIfUnused();
-      await this.store.removeTopology(name);
+      // The agent removes every object of the topology by the kernel's ownership markers
+      // (its namespace scope is "topology"), whether it recorded the wires or a crash came first.
+      await this.withAgent((agent) => agent.deleteTopology({ topology: name }), { converge: false });
+      await Promise.all([
+        // Ports a crash left behind (a namespace's deletion takes its management veth along).
+        this.management.removeTopologyPorts(name).then(() => this.management.removeBridgeIfUnused()),
+        this.releaseAddresses(name),
+        this.store.removeTopology(name),
+      ]);
       this.logger.info({ topology: name, elapsedMs: Date.now() - started }, "topology deleted");
       progress(undefined, "DELETED");
     });
@@ -484,12 +547,9 @@ export class LocalBackend implements RuntimeBackend {
     // Processes in namespaces we made (a command started by `kne exec`, or a daemon whose
     // record a crash lost): they would keep the namespace's devices alive.
     const leftovers: ProcessIdentity[] = [];
-    for (const ns of namespaces) {
-      const pids = await namespacePids(ns);
-      for (const pid of pids) {
-        const id = identify(pid);
-        if (id) leftovers.push(id);
-      }
+    for (const pid of await namespacePids(namespaces)) {
+      const id = identify(pid);
+      if (id) leftovers.push(id);
     }
     if (leftovers.length > 0) {
       this.logger.warn({ topology: name, pids: leftovers.map((l) => l.pid) }, "processes left in the topology's namespaces were stopped");
@@ -517,6 +577,8 @@ export class LocalBackend implements RuntimeBackend {
     const spec = topologyFromJson(state.spec);
     const resolved = this.resolved(spec, state.linkUids);
     const supervising = isAlive(state.supervisor);
+    // A topology whose nodes run no process never had a supervisor: nothing to supervise.
+    const unsupervised = state.supervisor === undefined;
     const nodes: managerv1.NodeStatus[] = [];
     for (let i = 0; i < resolved.nodes.length; i++) {
       const node = resolved.nodes[i]!;
@@ -560,9 +622,9 @@ export class LocalBackend implements RuntimeBackend {
         create(managerv1.ConditionSchema, { type: "Ready", status: ready, reason: ready ? "AllNodesReady" : "NodesNotReady", message: state.message, observedGeneration: BigInt(state.generation) }),
         create(managerv1.ConditionSchema, {
           type: "Supervised",
-          status: supervising,
-          reason: supervising ? "SupervisorRunning" : "SupervisorNotRunning",
-          message: state.supervisor ? `supervisor pid ${state.supervisor.pid}` : "no supervisor",
+          status: supervising || unsupervised,
+          reason: supervising ? "SupervisorRunning" : unsupervised ? "NothingToSupervise" : "SupervisorNotRunning",
+          message: state.supervisor ? `supervisor pid ${state.supervisor.pid}` : "no node runs processes: no supervisor",
         }),
       ],
     });
@@ -629,10 +691,11 @@ export class LocalBackend implements RuntimeBackend {
       await this.store.writeState(state);
       try {
         // The supervisor stops removed nodes when it sees them gone from the state.
-        await this.ensureSupervisor(state);
+        if (state.supervisor || this.mayRunProcesses(state, added)) await this.ensureSupervisor(state);
         await this.waitStopped(name, removedRecords);
         await this.stopTopologyProcesses(name, state, removedRecords.map((r) => r.record.netns), removedNodes);
         await this.makeNodes(state, desired, added, progress);
+        await this.settleUnsupervised(state, added);
         await this.releaseAddresses(name, removedNodes);
         for (const r of removedRecords) await rm(r.record.nodeDir, { recursive: true, force: true });
         await this.waitReady(state, added.map((n) => n.name), options.timeoutMs ?? DEFAULT_TIMEOUT_MS, progress);
@@ -998,20 +1061,28 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Pids of the processes inside a named network namespace. */
-function namespacePids(netns: string): Promise<number[]> {
-  return new Promise((resolve) => {
-    execFile("ip", ["netns", "pids", netns], (err, stdout) => {
-      if (err) return resolve([]);
-      resolve(
-        stdout
-          .split(/\s+/)
-          .filter((s) => /^\d+$/.test(s))
-          .map(Number)
-          .filter((p) => p !== process.pid),
-      );
-    });
-  });
+/**
+ * Pids of the processes inside any of the named network namespaces (what `ip netns pids`
+ * finds, for all of them in one pass over /proc: a process is in a namespace when its
+ * `/proc/PID/ns/net` is the namespace's inode).
+ */
+async function namespacePids(namespaces: readonly string[]): Promise<number[]> {
+  if (namespaces.length === 0) return [];
+  const inodes = new Set<string>();
+  for (const ns of namespaces) {
+    const st = await stat(join(NETNS_DIR, ns)).catch(() => undefined);
+    if (st) inodes.add(`net:[${st.ino}]`);
+  }
+  if (inodes.size === 0) return [];
+  const out: number[] = [];
+  for (const entry of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    const link = await readlink(`/proc/${entry}/ns/net`).catch(() => undefined);
+    if (link !== undefined && inodes.has(link)) out.push(pid);
+  }
+  return out;
 }
 
 /** Runs argv in the node's namespace, collecting its output (stdin optional, killed at the timeout). */

@@ -11,7 +11,7 @@
  * sweeps by alias after a crash, and the bridge goes when no port is left on it.
  */
 import { createHash } from "node:crypto";
-import { type CommandRunner, mapLimit, processRunner } from "@kne/dataplane";
+import { type CommandRunner, processRunner } from "@kne/dataplane";
 import { ManagerError } from "../errors.ts";
 
 export interface ManagementOptions {
@@ -25,6 +25,13 @@ export const defaultManagement: ManagementOptions = { bridge: "kne-mgmt", gatewa
 
 export const MGMT_IFNAME = "eth0";
 const ALIAS_PREFIX = "kne-mgmt:";
+const FAILED_MARK = "kne-mgmt-failed:";
+/** Shells that set the nodes' management addresses, side by side. */
+const ATTACH_SHELLS = 2;
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
 
 export function hostIfnameFor(topology: string, node: string): string {
   return `kmg${createHash("sha1").update(`${topology}\u0000${node}`).digest("hex").slice(0, 12)}`;
@@ -119,11 +126,37 @@ export class ManagementNetwork {
       host.push(`link set dev ${n.hostIfname} master ${bridge} alias ${mgmtAlias(topology, n.node)} up`);
     }
     await run(this.runner, ["ip", "-batch", "-"], `${host.join("\n")}\n`, "making management interfaces");
+    // Addresses inside the namespaces: one shell for all nodes, running `ip -n NS -batch`
+    // per node (ip enters the namespace itself), instead of a process tree per node.
     const prefix = prefixLength(gateway);
-    await mapLimit(nodes, 8, async (n) => {
-      const lines = [`addr replace ${n.address}/${prefix} dev ${MGMT_IFNAME}`, `link set dev ${MGMT_IFNAME} up`, "link set dev lo up"];
-      await run(this.runner, ["nsenter", `--net=/run/netns/${n.netns}`, "--", "ip", "-batch", "-"], `${lines.join("\n")}\n`, `management address of ${n.node}`);
-    });
+    // A few shells side by side: each `ip` spends most of its time entering the namespace.
+    const chunks = Math.min(ATTACH_SHELLS, nodes.length);
+    const size = Math.ceil(nodes.length / chunks);
+    const results = await Promise.all(
+      Array.from({ length: chunks }, (_, i) => {
+        const script = ["set +e"];
+        for (const n of nodes.slice(i * size, (i + 1) * size)) {
+          const lines = [`addr replace ${n.address}/${prefix} dev ${MGMT_IFNAME}`, `link set dev ${MGMT_IFNAME} up`, "link set dev lo up"];
+          script.push(`ip -n ${shellQuote(n.netns)} -batch - <<'KNE_EOF' || echo ${shellQuote(`${FAILED_MARK}${n.node}`)} >&2`, ...lines, "KNE_EOF");
+        }
+        script.push("exit 0", "");
+        return this.runner.run("sh", ["-s"], { input: script.join("\n") });
+      }),
+    );
+    const stderr = results.map((r) => r.stderr).join("\n");
+    const failed = stderr
+      .split("\n")
+      .filter((l) => l.startsWith(FAILED_MARK))
+      .map((l) => l.slice(FAILED_MARK.length));
+    const exit = results.find((r) => r.exitCode !== 0)?.exitCode;
+    if (exit !== undefined || failed.length > 0) {
+      const errors = stderr
+        .split("\n")
+        .filter((l) => l.trim() !== "" && !l.startsWith(FAILED_MARK))
+        .slice(0, 5)
+        .join("; ");
+      throw new ManagerError("INTERNAL", `management address of ${failed.length > 0 ? failed.join(", ") : "the nodes"} failed: ${errors || `exit ${exit}`}`);
+    }
   }
 
   /** Host ends of the topology's management veths (found by alias). */

@@ -154,7 +154,9 @@ export class StateStore {
   }
 
   async writeNodeStatus(topology: string, node: string, status: NodeStatusFile): Promise<void> {
-    await writeJsonAtomic(this.nodeStatusFile(topology, node), status);
+    // Not fsynced: a status is rewritten by the supervisor whenever it changes, and a crash
+    // of the machine takes the namespaces and processes it describes along.
+    await writeJsonAtomic(this.nodeStatusFile(topology, node), status, { fsync: false });
   }
 
   async readManagement(): Promise<ManagementFile> {
@@ -179,14 +181,14 @@ export async function readJson<T>(path: string): Promise<T | undefined> {
 
 let tmpCounter = 0;
 
-/** Writes JSON through a temporary file, fsync and rename. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+/** Writes JSON through a temporary file, fsync (unless turned off) and rename. */
+export async function writeJsonAtomic(path: string, value: unknown, options: { fsync?: boolean } = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
   const fd = openSync(tmp, "w", 0o644);
   try {
     writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
-    fsyncSync(fd);
+    if (options.fsync !== false) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
