@@ -16,7 +16,7 @@
  * missed: create and delete ≥ 5× faster than Mininet at N = 100 and 500; the CLOS's sessions
  * Established within 30 s.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -27,13 +27,11 @@ import { createClient } from "@connectrpc/connect";
 import { createEmbeddedManager } from "@kne/manager";
 import { managerv1, topo } from "@kne/proto";
 import { createLogger } from "@kne/telemetry";
+import { mininetRing, mininetUnavailable, stopMininet, type MininetRun } from "../mininet";
 import { loadTopology } from "@kne/topology";
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** Shared with the wiring benchmark, so both compare against the same Mininet ring. */
-const mininetScript = join(here, "..", "wiring", "mininet_ring.py");
 const closFile = join(here, "..", "..", "..", "examples", "frr-clos", "topology.pb.txt");
-const debianPython = "/usr/bin/python3";
 const targetRatio = 5;
 const targetSizes = [100, 500];
 const closTargetMs = 30_000;
@@ -69,16 +67,11 @@ const topologies = createClient(managerv1.TopologyService, manager.transport);
 const nodes = createClient(managerv1.NodeService, manager.transport);
 /** Topologies that may exist: deleted in `cleanup` whatever happened. */
 const made = new Set<string>();
-let mininetChild: ChildProcess | undefined;
 let cleaned: Promise<void> | undefined;
 
 function cleanup(): Promise<void> {
   cleaned ??= (async () => {
-    if (mininetChild && mininetChild.exitCode === null && mininetChild.signalCode === null) {
-      process.kill(-mininetChild.pid!, "SIGKILL");
-      // Mininet left half-built: its own cleanup removes its hosts and links.
-      spawnSync("mn", ["-c"], { stdio: "ignore" });
-    }
+    stopMininet();
     for (const name of made) {
       await topologies.deleteTopology({ name }, { timeoutMs: 300_000 }).catch((e: unknown) => console.error(`cleanup: deleting ${name} failed: ${String(e)}`));
     }
@@ -133,47 +126,7 @@ async function kneRing(n: number): Promise<KneRun> {
   return { createMs, deleteMs };
 }
 
-// ---- Mininet --------------------------------------------------------------------------------------
 
-interface MininetRun {
-  createMs?: number;
-  deleteMs?: number;
-  skipped?: string;
-}
-
-function mininetRing(n: number, timeoutMs: number): Promise<MininetRun> {
-  return new Promise((resolve) => {
-    // Own process group: on a timeout the whole Mininet tree (its host shells) goes.
-    const child = spawn(debianPython, [mininetScript, String(n)], { stdio: ["ignore", "pipe", "pipe"], detached: true });
-    mininetChild = child;
-    let out = "";
-    let err = "";
-    child.stdout!.setEncoding("utf8").on("data", (c: string) => (out += c));
-    child.stderr!.setEncoding("utf8").on("data", (c: string) => (err += c));
-    const timer = setTimeout(() => {
-      process.kill(-child.pid!, "SIGKILL");
-      spawnSync("mn", ["-c"], { stdio: "ignore" });
-      resolve({ skipped: `Mininet did not finish N=${n} within ${(timeoutMs / 1000).toFixed(0)} s (stopped, cleaned with mn -c)` });
-    }, timeoutMs);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      mininetChild = undefined;
-      const line = out.trim().split("\n").pop() ?? "";
-      try {
-        const r = JSON.parse(line) as { create_s: number; delete_s: number; links: number };
-        if (r.links !== n) throw new Error(`Mininet built ${r.links} links, not ${n}`);
-        resolve({ createMs: r.create_s * 1000, deleteMs: r.delete_s * 1000 });
-      } catch (e) {
-        resolve({ skipped: `Mininet failed for N=${n} (exit ${code}): ${(e as Error).message}; ${err.trim().split("\n").slice(-3).join(" / ")}` });
-      }
-    });
-  });
-}
-
-function mininetAvailable(): string | undefined {
-  const r = spawnSync(debianPython, ["-c", "import mininet.net"], { encoding: "utf8" });
-  return r.status === 0 ? undefined : `Mininet's Python module does not load under ${debianPython} (install the Debian package mininet)`;
-}
 
 // ---- the FRR CLOS: create → every BGP session Established ------------------------------------------
 
@@ -243,7 +196,7 @@ interface Row {
 
 const rows: Row[] = [];
 let clos: ClosRun | undefined;
-const noMininet = flags["skip-mininet"] ? "--skip-mininet" : mininetAvailable();
+const noMininet = flags["skip-mininet"] ? "--skip-mininet" : mininetUnavailable();
 let failed = false;
 try {
   console.log(`create benchmark: HOST rings of ${sizes.join(", ")}${flags["skip-clos"] ? "" : ", FRR CLOS"}; state dir ${stateDir}; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}; ${process.platform} ${process.arch}`);

@@ -13,12 +13,10 @@
  * Exits 1 when a target is missed: ≥ 5× Mininet at N = 500 for create and delete, and link
  * state p99 < 5 ms.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Writable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { type Client, createClient, createRouterTransport } from "@connectrpc/connect";
@@ -28,10 +26,8 @@ import { type LinkEvent, deleteTopology, listNetns, nodeNetnsName, watchLinks } 
 import { agentv1, topo } from "@kne/proto";
 import { serviceRegistration, startServer } from "@kne/rpc";
 import { createLogger } from "@kne/telemetry";
+import { mininetRing, mininetUnavailable, stopMininet, type MininetRun } from "../mininet";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const mininetScript = join(here, "mininet_ring.py");
-const debianPython = "/usr/bin/python3";
 
 const { values: flags } = parseArgs({
   options: {
@@ -78,14 +74,9 @@ const client = createClient(agentv1.AgentService, createGrpcTransport({ baseUrl:
 /** The same service through Connect's in-memory transport: the API without HTTP/2 on loopback. */
 const inProcess = createClient(agentv1.AgentService, createRouterTransport(({ service }) => service(agentv1.AgentService, agent.impl)));
 const topologies = new Set<string>();
-let mininetChild: ChildProcess | undefined;
 
 async function cleanup(): Promise<void> {
-  if (mininetChild && mininetChild.exitCode === null && mininetChild.signalCode === null) {
-    process.kill(-mininetChild.pid!, "SIGKILL");
-    // Mininet left half-built: its own cleanup removes its hosts and links.
-    spawnSync("mn", ["-c"], { stdio: "ignore" });
-  }
+  stopMininet();
   for (const t of topologies) await deleteTopology(t).catch(() => undefined);
   await server.close();
   await agent.stop();
@@ -133,47 +124,7 @@ async function kneRing(n: number): Promise<KneRun> {
   return { createMs, deleteMs, phases: (pass?.["phaseMs"] as Record<string, number>) ?? {}, passMs, persistAndRpcMs: createMs - passMs };
 }
 
-// ---- Mininet --------------------------------------------------------------------------------
 
-interface MininetRun {
-  createMs?: number;
-  deleteMs?: number;
-  skipped?: string;
-}
-
-function mininetRing(n: number, timeoutMs: number): Promise<MininetRun> {
-  return new Promise((resolve) => {
-    // Own process group: on a timeout the whole Mininet tree (its host shells) goes.
-    const child = spawn(debianPython, [mininetScript, String(n)], { stdio: ["ignore", "pipe", "pipe"], detached: true });
-    mininetChild = child;
-    let out = "";
-    let err = "";
-    child.stdout!.setEncoding("utf8").on("data", (c: string) => (out += c));
-    child.stderr!.setEncoding("utf8").on("data", (c: string) => (err += c));
-    const timer = setTimeout(() => {
-      process.kill(-child.pid!, "SIGKILL");
-      spawnSync("mn", ["-c"], { stdio: "ignore" });
-      resolve({ skipped: `Mininet did not finish N=${n} within ${(timeoutMs / 1000).toFixed(0)} s (stopped, cleaned with mn -c)` });
-    }, timeoutMs);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      mininetChild = undefined;
-      const line = out.trim().split("\n").pop() ?? "";
-      try {
-        const r = JSON.parse(line) as { create_s: number; delete_s: number; links: number };
-        if (r.links !== n) throw new Error(`Mininet built ${r.links} links, not ${n}`);
-        resolve({ createMs: r.create_s * 1000, deleteMs: r.delete_s * 1000 });
-      } catch (e) {
-        resolve({ skipped: `Mininet failed for N=${n} (exit ${code}): ${(e as Error).message}; ${err.trim().split("\n").slice(-3).join(" / ")}` });
-      }
-    });
-  });
-}
-
-function mininetAvailable(): string | undefined {
-  const r = spawnSync(debianPython, ["-c", "import mininet.net"], { encoding: "utf8" });
-  return r.status === 0 ? undefined : `Mininet's Python module does not load under ${debianPython} (install the Debian package mininet)`;
-}
 
 // ---- link-state latency -------------------------------------------------------------------------
 
@@ -243,7 +194,7 @@ interface Row {
 }
 
 const rows: Row[] = [];
-const noMininet = flags["no-mininet"] ? "--no-mininet" : mininetAvailable();
+const noMininet = flags["no-mininet"] ? "--no-mininet" : mininetUnavailable();
 let failed = false;
 try {
   console.log(`wiring benchmark: sizes ${sizes.join(", ")}, ${flips} link flips; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}; ${process.platform} ${process.arch}`);
