@@ -64,3 +64,33 @@ export function stopMininet(): void {
   // Mininet left half-built: its own cleanup removes its hosts and links.
   spawnSync("mn", ["-c"], { stdio: "ignore" });
 }
+
+/** One ring size measured both ways. */
+export interface RingComparison {
+  n: number;
+  kne: { createMs: number; deleteMs: number };
+  mininet: MininetRun;
+}
+
+/** Prints the side-by-side table (ratio = Mininet time / KNE time) and why any Mininet run is missing. */
+export function printRingComparison(title: string, rows: readonly RingComparison[]): void {
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  const ratio = (peer: number | undefined, ours: number) => (peer === undefined ? "-" : `${(peer / ours).toFixed(1)}x`);
+  const header = ["N", "kne create s", "mininet create s", "ratio", "kne delete s", "mininet delete s", "ratio"];
+  const table = rows.map((r) => [
+    String(r.n),
+    s(r.kne.createMs),
+    r.mininet.createMs === undefined ? "skipped" : s(r.mininet.createMs),
+    ratio(r.mininet.createMs, r.kne.createMs),
+    s(r.kne.deleteMs),
+    r.mininet.deleteMs === undefined ? "skipped" : s(r.mininet.deleteMs),
+    ratio(r.mininet.deleteMs, r.kne.deleteMs),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const fmt = (cells: string[]) => "| " + cells.map((c, i) => c.padStart(widths[i]!)).join(" | ") + " |";
+  console.log(`\n${title} (ratio = Mininet time / KNE time):`);
+  console.log(fmt(header));
+  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+  for (const row of table) console.log(fmt(row));
+  for (const r of rows) if (r.mininet.skipped) console.log(`  N=${r.n}: ${r.mininet.skipped}`);
+}

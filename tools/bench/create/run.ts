@@ -27,7 +27,7 @@ import { createClient } from "@connectrpc/connect";
 import { createEmbeddedManager } from "@kne/manager";
 import { managerv1, topo } from "@kne/proto";
 import { createLogger } from "@kne/telemetry";
-import { mininetRing, mininetUnavailable, stopMininet, type MininetRun } from "../mininet";
+import { mininetRing, mininetUnavailable, printRingComparison, stopMininet, type MininetRun } from "../mininet";
 import { loadTopology } from "@kne/topology";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -217,24 +217,7 @@ try {
     console.log(`  frr-clos: ready ${s(clos.readyMs)} s, ${clos.sessions} sessions Established ${s(clos.establishedMs)} s, delete ${s(clos.deleteMs)} s`);
   }
 
-  const ratio = (peer: number | undefined, ours: number) => (peer === undefined ? "-" : `${(peer / ours).toFixed(1)}x`);
-  const header = ["N", "kne create s", "mininet create s", "ratio", "kne delete s", "mininet delete s", "ratio"];
-  const table = rows.map((r) => [
-    String(r.n),
-    s(r.kne.createMs),
-    r.mininet.createMs === undefined ? "skipped" : s(r.mininet.createMs),
-    ratio(r.mininet.createMs, r.kne.createMs),
-    s(r.kne.deleteMs),
-    r.mininet.deleteMs === undefined ? "skipped" : s(r.mininet.deleteMs),
-    ratio(r.mininet.deleteMs, r.kne.deleteMs),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-  const fmt = (cells: string[]) => "| " + cells.map((c, i) => c.padStart(widths[i]!)).join(" | ") + " |";
-  console.log("\nRing of N HOST nodes, create → all nodes ready, and delete (ratio = Mininet time / KNE time):");
-  console.log(fmt(header));
-  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
-  for (const row of table) console.log(fmt(row));
-  for (const r of rows) if (r.mininet.skipped) console.log(`  N=${r.n}: ${r.mininet.skipped}`);
+  printRingComparison("Ring of N HOST nodes, create → all nodes ready, and delete", rows);
   if (clos) {
     console.log(`\nFRR CLOS (examples/frr-clos, 6 routers, 4 hosts): create → all nodes ready ${s(clos.readyMs)} s;` +
       ` → all ${clos.sessions} BGP sessions Established ${s(clos.establishedMs)} s; delete ${s(clos.deleteMs)} s`);

@@ -26,7 +26,7 @@ import { type LinkEvent, deleteTopology, listNetns, nodeNetnsName, watchLinks } 
 import { agentv1, topo } from "@kne/proto";
 import { serviceRegistration, startServer } from "@kne/rpc";
 import { createLogger } from "@kne/telemetry";
-import { mininetRing, mininetUnavailable, stopMininet, type MininetRun } from "../mininet";
+import { mininetRing, mininetUnavailable, printRingComparison, stopMininet, type MininetRun } from "../mininet";
 
 
 const { values: flags } = parseArgs({
@@ -219,24 +219,7 @@ try {
     console.log(`  N=${n}: kne create ${s(kne.createMs)} s, delete ${s(kne.deleteMs)} s; mininet ${mininet.skipped ? `skipped (${mininet.skipped})` : `create ${s(mininet.createMs!)} s, delete ${s(mininet.deleteMs!)} s`}`);
   }
 
-  const ratio = (peer: number | undefined, ours: number) => (peer === undefined ? "-" : `${(peer / ours).toFixed(1)}x`);
-  const header = ["N", "kne create s", "mininet create s", "ratio", "kne delete s", "mininet delete s", "ratio"];
-  const table = rows.map((r) => [
-    String(r.n),
-    s(r.kne.createMs),
-    r.mininet.createMs === undefined ? "skipped" : s(r.mininet.createMs),
-    ratio(r.mininet.createMs, r.kne.createMs),
-    s(r.kne.deleteMs),
-    r.mininet.deleteMs === undefined ? "skipped" : s(r.mininet.deleteMs),
-    ratio(r.mininet.deleteMs, r.kne.deleteMs),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-  const fmt = (cells: string[]) => "| " + cells.map((c, i) => c.padStart(widths[i]!)).join(" | ") + " |";
-  console.log("\nRing of N bare namespaces (ratio = Mininet time / KNE time):");
-  console.log(fmt(header));
-  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
-  for (const row of table) console.log(fmt(row));
-  for (const r of rows) if (r.mininet.skipped) console.log(`  N=${r.n}: ${r.mininet.skipped}`);
+  printRingComparison("Ring of N bare namespaces", rows);
 
   console.log("\nWhere the agent's create time goes (converge pass phases; rest = RPC, validation, persisting the state):");
   for (const r of rows) {
