@@ -6,8 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { FlagError, parseServerFlags, serverHelp, type ServerCommand, type ServerFlags, type TlsOptions } from "@kne/rpc";
+import { FlagError, parseServerCommandLine, serverHelp, type ServerCommand, type ServerFlags, type TlsOptions } from "@kne/rpc";
 
 /** The environment variable behind each flag of the manager; a flag wins over its variable. */
 export const managerEnv = {
@@ -38,35 +37,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Parses the manager's flags (and the common server flags); throws FlagError. */
 export function parseManagerFlags(args: readonly string[], command: ServerCommand, env: Env = process.env): TopologyManagerFlags {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        "log-level": { type: "string" },
-        help: { type: "boolean", short: "h" },
-        "tls-cert": { type: "string" },
-        "tls-key": { type: "string" },
-        "tls-client-ca": { type: "string" },
-        "auth-token-file": { type: "string" },
-        "state-dir": { type: "string" },
-      },
-    }));
-  } catch (err) {
-    throw new FlagError((err as Error).message);
-  }
-  // The common flags keep one parser (and one set of messages) across every KNE server.
-  const common: string[] = [];
-  for (const name of ["port", "host", "log-level"] as const) {
-    const value = values[name];
-    if (value !== undefined) common.push(`--${name}`, value);
-  }
-  if (values.help === true) common.push("--help");
-  const server = parseServerFlags(common, command);
+  const { server, values } = parseServerCommandLine(args, command, ["tls-cert", "tls-key", "tls-client-ca", "auth-token-file", "state-dir"]);
   if (server.help) return { help: true };
 
   const pick = (flag: "tls-cert" | "tls-key" | "tls-client-ca" | "auth-token-file" | "state-dir", envName: string) => {

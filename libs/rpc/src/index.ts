@@ -25,5 +25,5 @@ export type { FieldViolation } from "./errors";
 export { errorInterceptor, authInterceptor, isMutatingMethod } from "./interceptors";
 export type { AuthOptions } from "./interceptors";
 export { notImplementedService } from "./not-implemented";
-export { runServerCommand, parseServerFlags, serverHelp, closeOnSignals, FlagError } from "./server-main";
-export type { ServerCommand, ServerFlags, ProcessIo } from "./server-main";
+export { runServerCommand, parseServerFlags, parseServerCommandLine, serverHelp, closeOnSignals, FlagError } from "./server-main";
+export type { ServerCommand, ServerFlags, ServerOptionNames, ProcessIo } from "./server-main";

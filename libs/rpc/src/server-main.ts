@@ -63,15 +63,27 @@ function wrap(text: string, width: number): string {
   return lines.join("\n");
 }
 
-/** Parses the flags every KNE server process takes. Throws FlagError on a bad command line. */
-export function parseServerFlags(args: readonly string[], command: ServerCommand): ServerFlags {
-  let values;
+/** The string-valued options a server adds to the common ones (`--tls-cert FILE`, ...). */
+export type ServerOptionNames = readonly string[];
+
+/**
+ * Parses a server's command line in one pass: the flags every KNE server process takes
+ * (port, host, log level, help) and the server's own string-valued `extra` options, whose
+ * raw values are returned for the server to validate. Throws FlagError on a bad command line.
+ */
+export function parseServerCommandLine(
+  args: readonly string[],
+  command: ServerCommand,
+  extra: ServerOptionNames = [],
+): { server: ServerFlags; values: Readonly<Record<string, string | undefined>> } {
+  let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...args],
       strict: true,
       allowPositionals: false,
       options: {
+        ...Object.fromEntries(extra.map((name) => [name, { type: "string" as const }])),
         port: { type: "string" },
         host: { type: "string" },
         "log-level": { type: "string" },
@@ -81,18 +93,25 @@ export function parseServerFlags(args: readonly string[], command: ServerCommand
   } catch (err) {
     throw new FlagError((err as Error).message);
   }
-  if (values.help === true) return { help: true };
+  const own = Object.fromEntries(extra.map((name) => [name, values[name] as string | undefined]));
+  if (values.help === true) return { server: { help: true }, values: own };
   let logLevel: LogLevel | undefined;
-  if (values["log-level"] !== undefined) {
+  const level = values["log-level"] as string | undefined;
+  if (level !== undefined) {
     try {
-      logLevel = parseLogLevel(values["log-level"]);
+      logLevel = parseLogLevel(level);
     } catch (err) {
       throw new FlagError(`--log-level: ${(err as Error).message}`);
     }
   }
-  const host = values.host ?? "127.0.0.1";
+  const host = (values.host as string | undefined) ?? "127.0.0.1";
   if (host === "") throw new FlagError("--host must not be empty");
-  return { help: false, port: parsePort(values.port, command.defaultPort), host, logLevel };
+  return { server: { help: false, port: parsePort(values.port as string | undefined, command.defaultPort), host, logLevel }, values: own };
+}
+
+/** Parses the flags every KNE server process takes. Throws FlagError on a bad command line. */
+export function parseServerFlags(args: readonly string[], command: ServerCommand): ServerFlags {
+  return parseServerCommandLine(args, command).server;
 }
 
 function parsePort(value: string | undefined, defaultPort: number): number {
