@@ -121,3 +121,12 @@ export async function findExecutable(command: string, path = process.env.PATH ??
   }
   return undefined;
 }
+
+/** Fails naming the first of a node's programs that is not installed, and its Debian package. */
+export async function requireExecutables(node: string, binaries: Iterable<string>, debianPackage: string): Promise<void> {
+  for (const binary of binaries) {
+    if (!(await findExecutable(binary))) {
+      throw new LocalPreconditionError(`node ${node} needs ${binary}, which is not installed (Debian package ${debianPackage})`);
+    }
+  }
+}

@@ -13,7 +13,7 @@ import { topo } from "@kne/proto";
 import { ConfigRejectedError, LocalPreconditionError, NodeCommandError, summarizeOutput } from "../errors";
 import type { LocalNodeContext, LocalRuntime, ProcessSpec } from "../local-runtime";
 import { configText, pollUntil, withNodeLock } from "../node-exec";
-import { checkNodeDir, checkSocketPath, ensureDirectory, findExecutable, readFileIfExists, writeFileAtomic } from "../node-files";
+import { checkNodeDir, checkSocketPath, ensureDirectory, readFileIfExists, requireExecutables, writeFileAtomic } from "../node-files";
 import type { VendorDefinition } from "../vendor-definition";
 
 const binaries = { daemon: "bird", cli: "birdc" } as const;
@@ -96,11 +96,7 @@ const birdRuntime: LocalRuntime = {
 
   async prepare(ctx) {
     await checkNodeDir(ctx.nodeDir);
-    for (const binary of Object.values(binaries)) {
-      if (!(await findExecutable(binary))) {
-        throw new LocalPreconditionError(`node ${ctx.node.name} needs ${binary}, which is not installed (Debian package bird2)`);
-      }
-    }
+    await requireExecutables(ctx.node.name, Object.values(binaries), "bird2");
     const l = layout(ctx);
     checkSocketPath(l.socket, ctx.node.name);
     await ensureDirectory(l.dir, { mode: 0o755 });

@@ -26,9 +26,9 @@ import {
   checkSocketPath,
   ensureDirectory,
   ensureTraversable,
-  isExecutable,
   lookupSystemUser,
   readFileIfExists,
+  requireExecutables,
   writeFileAtomic,
 } from "../node-files";
 import type { VendorDefinition } from "../vendor-definition";
@@ -152,11 +152,7 @@ const frrRuntime: LocalRuntime = {
     const daemons = frrDaemonsOf(ctx);
     const user = await lookupSystemUser(frrPaths.user);
     if (!user) throw new LocalPreconditionError(`FRR's user "${frrPaths.user}" does not exist: install the frr package`);
-    for (const binary of [...daemons.map((d) => join(frrPaths.sbinDir, d)), frrPaths.vtysh]) {
-      if (!(await isExecutable(binary))) {
-        throw new LocalPreconditionError(`node ${ctx.node.name} needs ${binary}, which is not installed (Debian package frr)`);
-      }
-    }
+    await requireExecutables(ctx.node.name, [...daemons.map((d) => join(frrPaths.sbinDir, d)), frrPaths.vtysh], "frr");
     checkSocketPath(join(l.runDir, "zserv.api"), ctx.node.name);
     for (const d of daemons) checkSocketPath(join(l.runDir, `${d}.vty`), ctx.node.name);
 

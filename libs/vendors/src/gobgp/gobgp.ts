@@ -15,7 +15,7 @@ import { topo } from "@kne/proto";
 import { ConfigRejectedError, LocalPreconditionError, summarizeOutput } from "../errors";
 import type { LocalNodeContext, LocalRuntime, ProcessSpec } from "../local-runtime";
 import { configText, pollUntil, withNodeLock } from "../node-exec";
-import { checkNodeDir, ensureDirectory, findExecutable, readFileIfExists, writeFileAtomic } from "../node-files";
+import { checkNodeDir, ensureDirectory, readFileIfExists, requireExecutables, writeFileAtomic } from "../node-files";
 import type { VendorDefinition } from "../vendor-definition";
 import { type GobgpConfigType, gobgpChangeNeedsRestart, gobgpConfigType } from "./gobgp-config";
 
@@ -88,11 +88,7 @@ const gobgpRuntime: LocalRuntime = {
 
   async prepare(ctx) {
     await checkNodeDir(ctx.nodeDir);
-    for (const binary of Object.values(binaries)) {
-      if (!(await findExecutable(binary))) {
-        throw new LocalPreconditionError(`node ${ctx.node.name} needs ${binary}, which is not installed (Debian package gobgpd)`);
-      }
-    }
+    await requireExecutables(ctx.node.name, Object.values(binaries), "gobgpd");
     const l = layout(ctx);
     await ensureDirectory(l.dir, { mode: 0o755 });
     if (!hasBootConfig(ctx)) return;
