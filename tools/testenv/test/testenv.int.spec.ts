@@ -4,39 +4,15 @@
 //
 // It brings up a private environment (its own run directory) and tears it down, or reuses a
 // running one when KNE_TESTENV_KUBECONFIG names its kubeconfig. KNE_SKIP_K8S=1 skips it.
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { existsSync, readFileSync } from "node:fs";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { acquireTestenv, k8sSkipReason, TESTENV_UP_TIMEOUT_MS, until, type Testenv } from "../src/index";
 
-const run = promisify(execFile);
-const script = join(dirname(fileURLToPath(import.meta.url)), "..", "testenv.sh");
-const skip = process.env.KNE_SKIP_K8S === "1";
-if (skip) console.log("testenv smoke test skipped: KNE_SKIP_K8S=1");
+const skip = k8sSkipReason !== undefined;
+if (skip) console.log(`testenv smoke test skipped: ${k8sSkipReason}`);
 
-// A new machine builds the binaries first: about 20 minutes on 2 busy cores, so this hook's
-// own timeout is longer than the package config's 20 minutes.
-const UP_TIMEOUT = 45 * 60_000;
 const STEP_TIMEOUT = 120_000;
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 // No such process, or only a zombie waiting for its parent to reap it.
 function gone(pid: number): boolean {
@@ -56,51 +32,27 @@ function inCidr(ip: string, cidr: string): boolean {
 }
 
 describe.skipIf(skip)("testenv: a real control plane with kwok nodes", () => {
-  let tmp: string | undefined; // set when this test owns the environment
-  let runDir: string | undefined;
-  let kubeconfigPath = "";
-  let pids: number[] = [];
+  let env: Testenv | undefined;
   const kc = new k8s.KubeConfig();
   let core: k8s.CoreV1Api;
   const ns = `kne-smoke-${process.pid}-${Date.now() % 100000}`;
 
   beforeAll(async () => {
-    const reuse = process.env.KNE_TESTENV_KUBECONFIG;
-    if (reuse) {
-      kubeconfigPath = reuse;
-      console.log(`testenv: reusing ${reuse}`);
-    } else {
-      tmp = mkdtempSync(join(tmpdir(), "kne-testenv-smoke-"));
-      runDir = join(tmp, "run");
-      const started = Date.now();
-      const { stdout, stderr } = await run("bash", [script, "up"], {
-        env: { ...process.env, KNE_TESTENV_DIR: runDir },
-        maxBuffer: 64 << 20,
-        timeout: UP_TIMEOUT,
-      });
-      process.stderr.write(stderr);
-      kubeconfigPath = stdout.trim().split("\n").at(-1) ?? "";
-      console.log(`testenv: up in ${Date.now() - started} ms, kubeconfig ${kubeconfigPath}`);
-      pids = readFileSync(join(runDir, "state.env"), "utf8")
-        .split("\n")
-        .filter((l) => l.startsWith("PID_"))
-        .map((l) => Number(l.split("=")[1]));
-      expect(pids.length).toBe(5);
-    }
-    expect(existsSync(kubeconfigPath)).toBe(true);
-    kc.loadFromFile(kubeconfigPath);
+    env = await acquireTestenv("smoke");
+    if (env.owned) expect(env.pids.length).toBe(5);
+    expect(existsSync(env.kubeconfigPath)).toBe(true);
+    kc.loadFromFile(env.kubeconfigPath);
     core = kc.makeApiClient(k8s.CoreV1Api);
-  }, UP_TIMEOUT);
+  }, TESTENV_UP_TIMEOUT_MS);
 
   afterAll(async () => {
     if (core) await core.deleteNamespace({ name: ns }).catch(() => undefined);
-    if (!runDir) return;
-    const { stderr } = await run("bash", [script, "down"], { env: { ...process.env, KNE_TESTENV_DIR: runDir } });
-    process.stderr.write(stderr);
+    if (!env?.owned) return;
+    const { pids, runDir } = env;
+    await env.release();
     // Everything it started is gone, and so is its run directory.
     for (const pid of pids) expect(gone(pid), `pid ${pid} still running`).toBe(true);
-    expect(existsSync(runDir)).toBe(false);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    expect(existsSync(runDir!)).toBe(false);
   }, STEP_TIMEOUT);
 
   it("has Ready kwok nodes", async () => {
