@@ -123,6 +123,18 @@ export class LocalPreconditionError extends VendorError {
   }
 }
 
+/** A node cannot be turned into Kubernetes objects; names the topology and the field. */
+export class KubeObjectsError extends VendorError {
+  override readonly name = "KubeObjectsError";
+  constructor(
+    readonly topology: string,
+    field: string,
+    readonly problem: string,
+  ) {
+    super("INVALID_ARGUMENT", `topology ${topology}: ${field}: ${problem}`, field);
+  }
+}
+
 /** Keeps the useful end of a tool's output for an error message. */
 export function summarizeOutput(text: string, maxLines = 12): string {
   const lines = text

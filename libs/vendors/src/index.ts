@@ -11,6 +11,8 @@
  * - `LocalRuntime` — what the local backend calls: sysctls → prepare → processes (it
  *   spawns and supervises them in the node's namespace) → ready (poll; also after a
  *   restart) → pushConfig / resetConfig / saveConfig. `nsenterExec(netns)` is a ready `NodeExec`.
+ * - `kubeObjectsForNode(input)` — what the kubernetes backend applies for one node
+ *   (ConfigMaps, the pod(s) or the vendor operator's custom resource, the Service).
  */
 export type {
   ContainerDefaults,
@@ -35,6 +37,7 @@ export {
   BackendRequiredError,
   ConfigRejectedError,
   LocalPreconditionError,
+  KubeObjectsError,
   NodeCommandError,
   UnsupportedModelError,
   UnsupportedOperationError,
@@ -61,3 +64,14 @@ export { GOBGP_API_PORT } from "./gobgp/gobgp";
 export { gobgpConfigType, type GobgpConfigType } from "./gobgp/gobgp-config";
 export { defaultBirdConfig } from "./bird/bird";
 export { BOOT_CONFIG_ENV } from "./host/host";
+export {
+  kubeObjectsForNode,
+  NODE_LABEL,
+  podInterfaceName,
+  TOPOLOGY_LABEL,
+  type KubeObject,
+  type KubeObjectMeta,
+  type NodeObjects,
+  type NodeObjectsInput,
+  type OperatorMode,
+} from "./kube-objects";

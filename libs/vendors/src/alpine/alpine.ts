@@ -13,7 +13,7 @@ export const alpineVendor: VendorDefinition = {
   defaults: {
     services: { 22: { names: ["ssh"], inside: 22 } },
     interfacePattern: /^Ethernet\d+$/,
-    container: { image: "alpine:latest" },
+    container: { image: "alpine:latest", entryCommand: "kubectl exec -it %s -- sh" },
   },
   requiresBackend: "kubernetes",
 };

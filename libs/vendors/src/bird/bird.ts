@@ -146,7 +146,13 @@ export const birdVendor: VendorDefinition = {
   models: [],
   defaults: {
     services: {},
-    container: { configPath: "/etc/bird", configFile: "bird.conf" },
+    container: {
+      image: "bird:latest",
+      command: ["bird", "-f", "-c", "/etc/bird/bird.conf"],
+      configPath: "/etc/bird",
+      configFile: "bird.conf",
+      entryCommand: "kubectl exec -it %s -- birdc",
+    },
   },
   local: birdRuntime,
 };

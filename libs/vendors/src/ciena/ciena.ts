@@ -12,7 +12,7 @@ export const cienaVendor: VendorDefinition = {
   aliases: ["saos"],
   models: [
     { name: "5132" },
-    { name: "waverouter", defaults: { container: { image: "artifactory.ciena.com/psa/rw-containerlab:latest" } } },
+    { name: "waverouter", defaults: { container: { image: "rw-containerlab:latest" } } },
   ],
   defaultModel: "5132",
   defaults: {
@@ -30,7 +30,7 @@ export const cienaVendor: VendorDefinition = {
     },
     labels: { "ondatra-role": "DUT" },
     container: {
-      image: "artifactory.ciena.com/psa/saos-containerlab:latest",
+      image: "saos-containerlab:latest",
       configPath: "config/",
       configFile: "config.cfg",
     },

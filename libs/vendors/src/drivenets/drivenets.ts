@@ -20,7 +20,7 @@ export const drivenetsVendor: VendorDefinition = {
     },
     labels: { "ondatra-role": "DUT" },
     container: {
-      image: "registry.dev.drivenets.net/devops/cdnos:latest",
+      image: "cdnos:latest",
       command: ["/define_notif_net.sh"],
       configPath: "/config_load",
       configFile: "default",

@@ -7,6 +7,15 @@ export const forwardVendor: VendorDefinition = {
   name: "FORWARD",
   description: "Forwarding node configured by ForwardConfig wires",
   models: [],
-  defaults: { services: {} },
+  defaults: {
+    services: {},
+    container: {
+      image: "forward:latest",
+      command: ["/bin/sh", "-c", "sleep 2000000000000"],
+      configPath: "/etc",
+      configFile: "config",
+      entryCommand: "kubectl exec -it %s -- sh",
+    },
+  },
   requiresBackend: "kubernetes",
 };

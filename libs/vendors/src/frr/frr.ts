@@ -290,7 +290,7 @@ export const frrVendor: VendorDefinition = {
   models: [],
   defaults: {
     services: {},
-    container: { configPath: "/etc/frr", configFile: "frr.conf" },
+    container: { image: "frrouting/frr:latest", configPath: "/etc/frr", configFile: "frr.conf" },
   },
   local: frrRuntime,
 };

@@ -11,6 +11,6 @@ export const inClusterProxyVendor: VendorDefinition = {
   description: "Proxy from the cluster network to one data link (socat in netshoot)",
   aliases: ["proxy"],
   models: [],
-  defaults: { services: {}, container: { image: "nicolaka/netshoot:latest" } },
+  defaults: { services: {}, container: { image: "nicolaka/netshoot:latest", entryCommand: "kubectl exec -it %s -- sh" } },
   requiresBackend: "kubernetes",
 };

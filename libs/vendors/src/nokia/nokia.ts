@@ -25,7 +25,7 @@ export const nokiaVendor: VendorDefinition = {
     managementInterface: "mgmt0",
     labels: { "ondatra-role": "DUT" },
     container: {
-      image: "ghcr.io/nokia/srlinux:latest",
+      image: "srlinux:latest",
       // config.json for a JSON boot config, config.cli otherwise (by the boot file's extension).
       configFile: "config.cli",
       constraints: { cpu: "2", memory: "4Gi" },

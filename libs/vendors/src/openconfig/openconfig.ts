@@ -36,7 +36,7 @@ export const openconfigVendor: VendorDefinition = {
     },
     labels: { "ondatra-role": "DUT" },
     container: {
-      image: "us-west1-docker.pkg.dev/openconfig-lemming/release/lemming:ga",
+      image: "lemming:ga",
       command: ["/lemming/lemming"],
       entryCommand: "kubectl exec -it %s -- /bin/bash",
       constraints: { cpu: "500m", memory: "1Gi" },

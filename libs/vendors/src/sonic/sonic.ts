@@ -10,7 +10,7 @@ export const sonicVendor: VendorDefinition = {
   defaults: {
     services: { 22: { names: ["ssh"], inside: 22 } },
     interfacePattern: /^Ethernet\d+$/,
-    container: { image: "sonic:latest" },
+    container: { image: "sonic:latest", entryCommand: "kubectl exec -it %s -- bash" },
   },
   requiresBackend: "kubernetes",
 };
