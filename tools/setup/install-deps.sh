@@ -7,6 +7,8 @@ cd "$(dirname "$0")/../.."
 
 debs=(
   iproute2 iputils-ping nftables ethtool tcpdump iperf3 procps psmisc
+  python3
+  openssl
   frr frr-pythontools gobgpd bird2
   mininet
 )

@@ -6,6 +6,7 @@
 import { type Client, createClient, type Transport } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import { managerv1 } from "@kne/proto";
+import { UsageError } from "./usage-error";
 
 export const SERVER_ENV = "KNE_SERVER";
 
@@ -13,12 +14,32 @@ export const SERVER_ENV = "KNE_SERVER";
 export const connectionOptions = {
   server: { type: "string" },
   "state-dir": { type: "string" },
+  backend: { type: "string" },
+  kubeconfig: { type: "string" },
+  kubecfg: { type: "string" },
+  "operator-mode": { type: "string" },
 } as const;
+
+/** The connection flags as parsed. */
+export interface ConnectionFlags {
+  server?: string;
+  "state-dir"?: string;
+  backend?: string;
+  kubeconfig?: string;
+  kubecfg?: string;
+  "operator-mode"?: string;
+}
 
 export const connectionHelp = `      --server ADDR     a topology-manager to use (host:port or URL; also $${SERVER_ENV});
                         without one, kne runs the manager in this process
       --state-dir DIR   where the in-process manager keeps topologies (default
-                        $KNE_STATE_DIR, else /var/lib/kne)`;
+                        $KNE_STATE_DIR, else /var/lib/kne)
+      --backend B       local (default; also $KNE_BACKEND) or kubernetes: the in-process
+                        manager runs topologies in the cluster of --kubeconfig
+      --kubeconfig F    the cluster's kubeconfig (also --kubecfg; default $KUBECONFIG,
+                        else ~/.kube/config)
+      --operator-mode M auto (default), cr or pod: vendors run by an operator upstream
+                        get its custom resource, or the pod it would make`;
 
 export interface ManagerConnection {
   readonly where: string;
@@ -32,18 +53,34 @@ export function serverUrl(address: string): string {
   return /^https?:\/\//.test(address) ? address : `http://${address}`;
 }
 
-export async function connectManager(flags: { server?: string; "state-dir"?: string }): Promise<ManagerConnection> {
+export async function connectManager(flags: ConnectionFlags): Promise<ManagerConnection> {
   const server = flags.server ?? (process.env[SERVER_ENV] || undefined);
   let transport: Transport;
   let close = async (): Promise<void> => undefined;
   let where: string;
   if (server !== undefined) {
+    if (flags.backend !== undefined || flags.kubeconfig !== undefined || flags.kubecfg !== undefined || flags["operator-mode"] !== undefined) {
+      throw new UsageError("--backend, --kubeconfig and --operator-mode configure the in-process manager; with --server, the server's own flags decide");
+    }
     // Our own session manager, so that close() ends the HTTP/2 connection and the process can exit.
     const sessionManager = new Http2SessionManager(serverUrl(server));
     transport = createGrpcTransport({ baseUrl: serverUrl(server), sessionManager });
     close = async () => sessionManager.abort();
     where = serverUrl(server);
+  } else if ((flags.backend ?? (process.env["KNE_BACKEND"] || "local")) === "kubernetes") {
+    const mode = flags["operator-mode"] ?? "auto";
+    if (mode !== "auto" && mode !== "cr" && mode !== "pod") throw new UsageError(`--operator-mode ${JSON.stringify(mode)}: must be auto, cr or pod`);
+    if (flags.kubeconfig !== undefined && flags.kubecfg !== undefined) throw new UsageError("--kubeconfig and --kubecfg name the same thing: give one");
+    const { createEmbeddedKubernetesManager } = await import("@kne/manager");
+    const kubeconfigPath = flags.kubeconfig ?? flags.kubecfg;
+    const embedded = createEmbeddedKubernetesManager({ ...(kubeconfigPath ? { kubeconfigPath } : {}), operatorMode: mode });
+    transport = embedded.transport;
+    close = () => embedded.close();
+    where = `in-process, cluster ${embedded.backend.client.server.origin}`;
   } else {
+    const backend = flags.backend ?? (process.env["KNE_BACKEND"] || "local");
+    if (backend !== "local") throw new UsageError(`--backend ${JSON.stringify(backend)}: must be local or kubernetes`);
+    if (flags.kubeconfig !== undefined || flags.kubecfg !== undefined || flags["operator-mode"] !== undefined) throw new UsageError("--kubeconfig, --kubecfg and --operator-mode apply to --backend kubernetes");
     // Loaded on demand: the embedded manager pulls in the agent, data plane and vendors.
     const { createEmbeddedManager } = await import("@kne/manager");
     const embedded = createEmbeddedManager({ ...(flags["state-dir"] ? { stateDir: flags["state-dir"] } : {}) });
@@ -61,7 +98,7 @@ export async function connectManager(flags: { server?: string; "state-dir"?: str
 }
 
 /** Runs `fn` with a connection and closes it afterwards. */
-export async function withManager<T>(flags: { server?: string; "state-dir"?: string }, fn: (m: ManagerConnection) => Promise<T>): Promise<T> {
+export async function withManager<T>(flags: ConnectionFlags, fn: (m: ManagerConnection) => Promise<T>): Promise<T> {
   const m = await connectManager(flags);
   try {
     return await fn(m);

@@ -1,13 +1,15 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { bootstrapv1 } from "@kne/proto";
-import { notImplementedService, startServer, type RunningServer, type ServerCommand } from "@kne/rpc";
+import { createBootstrapService } from "@kne/bootstrap";
+import { serviceRegistration, startServer, type RunningServer, type ServerCommand } from "@kne/rpc";
 import type { Logger } from "@kne/telemetry";
 
 export const configBootstrapperCommand: ServerCommand = {
   name: "config-bootstrapper",
   description:
-    "The KNE config bootstrapper: prepares the boot configuration of nodes, pushes, resets " +
-    "and saves device configuration, and generates node certificates.",
+    "The KNE config bootstrapper: generates self-signed node certificates (common name, key size, " +
+    "DNS and IP subject alternative names). Boot config, push, reset and save are applied by the " +
+    "topology manager through each vendor's runtime; here they answer UNIMPLEMENTED saying so.",
   defaultPort: 50053,
   services: [bootstrapv1.BootstrapService.typeName],
 };
@@ -21,19 +23,16 @@ export interface ConfigBootstrapperAppOptions {
 }
 
 /**
- * Starts the config-bootstrapper's gRPC server. The service implementation lands in
- * @kne/bootstrap; until then every method answers UNIMPLEMENTED saying so.
+ * Starts the config-bootstrapper's gRPC server: BootstrapService from @kne/bootstrap
+ * (certificates; the config methods answer UNIMPLEMENTED naming where configs are applied).
  */
 export function createConfigBootstrapperApp(options: ConfigBootstrapperAppOptions): Promise<RunningServer> {
-  const scope = "boot config, config push/reset/save and certificates land with @kne/bootstrap";
   return startServer({
     port: options.port,
     host: options.host,
     logger: options.logger,
     interceptors: options.interceptors,
     shutdownGraceMs: options.shutdownGraceMs,
-    services: [
-      notImplementedService(bootstrapv1.BootstrapService, scope),
-    ],
+    services: [serviceRegistration(bootstrapv1.BootstrapService, createBootstrapService())],
   });
 }

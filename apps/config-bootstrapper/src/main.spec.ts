@@ -1,3 +1,4 @@
+import { X509Certificate, createPrivateKey } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -9,21 +10,26 @@ import { describe, expect, it } from "vitest";
 import { createConfigBootstrapperApp, configBootstrapperCommand } from "./index";
 
 const bin = fileURLToPath(new URL("../bin/config-bootstrapper.mjs", import.meta.url));
-const pending = "boot config, config push/reset/save and certificates land with @kne/bootstrap";
 
 describe("config-bootstrapper", () => {
-  it("serves health for its services and answers their methods UNIMPLEMENTED for now", async () => {
+  it("generates certificates over its API, and says where configs are applied instead", async () => {
     const app = await createConfigBootstrapperApp({ port: 0, logger: createLogger({ name: "test", level: "silent" }) });
     try {
       const transport = createGrpcTransport({ baseUrl: app.url });
       const health = createClient(healthv1.Health, transport);
-      expect((await health.check({})).status).toBe(ServingStatus.SERVING);
       for (const service of configBootstrapperCommand.services) {
         expect((await health.check({ service })).status).toBe(ServingStatus.SERVING);
       }
-      await expect(createClient(bootstrapv1.BootstrapService, transport).pushConfig({})).rejects.toMatchObject({
+      const bootstrap = createClient(bootstrapv1.BootstrapService, transport);
+      const r = await bootstrap.generateCertificate({ topology: "lab", node: "r1", selfSigned: { commonName: "r1.lab", keySize: 2048 }, ipAddresses: ["192.0.2.1"] });
+      const cert = new X509Certificate(r.certificatePem);
+      expect(cert.subject).toBe("CN=r1.lab");
+      expect(cert.subjectAltName).toBe("DNS:r1, DNS:r1.lab, IP Address:192.0.2.1");
+      expect(cert.checkPrivateKey(createPrivateKey(Buffer.from(r.privateKeyPem)))).toBe(true);
+      await expect(bootstrap.generateCertificate({ node: "r1", selfSigned: { keySize: 100 } })).rejects.toMatchObject({ code: Code.InvalidArgument });
+      await expect(bootstrap.pushConfig({})).rejects.toMatchObject({
         code: Code.Unimplemented,
-        rawMessage: `not implemented yet: kne.bootstrap.v1.BootstrapService/PushConfig (${pending})`,
+        rawMessage: expect.stringContaining("PushConfig is not served by the config-bootstrapper"),
       });
     } finally {
       await app.close();

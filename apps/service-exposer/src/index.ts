@@ -1,6 +1,7 @@
 /**
- * @kne/service-exposer — the service-exposer process. `createServiceExposerApp` starts its server
- * (used by main.ts and by tests); the implementation lives in @kne/exposer.
+ * @kne/service-exposer — the service-exposer process. `createServiceExposerApp` starts its
+ * server (used by main.ts and by tests); the implementation lives in @kne/exposer.
  */
-export { createServiceExposerApp, serviceExposerCommand } from "./app";
-export type { ServiceExposerAppOptions } from "./app";
+export { createServiceExposerApp, serviceExposerCommand, serviceExposerFlagsHelp } from "./app";
+export type { ServiceExposerApp, ServiceExposerAppOptions } from "./app";
+export { splitExposerFlags } from "./exposer-flags";

@@ -1,8 +1,10 @@
 import type { Interceptor } from "@connectrpc/connect";
-import { LocalBackend, type RuntimeBackend, createManagerServices, managerRegistrations } from "@kne/manager";
+import { KubernetesBackend, LocalBackend, type RuntimeBackend, createManagerServices, managerRegistrations } from "@kne/manager";
 import { alpine, ceos, ciena, controller, forward, managerv1 } from "@kne/proto";
 import { authInterceptor, startServer, type RunningServer, type ServerCommand, type TlsOptions } from "@kne/rpc";
-import type { Logger } from "@kne/telemetry";
+import { startTelemetry, type Logger, type Telemetry } from "@kne/telemetry";
+import { observeManager } from "./manager-metrics";
+import type { BackendFlags, ManagerRuntimeFlags } from "./manager-options";
 
 export const topologyManagerCommand: ServerCommand = {
   name: "topology-manager",
@@ -10,7 +12,8 @@ export const topologyManagerCommand: ServerCommand = {
     "The KNE topology manager: the public API that creates, changes, watches and deletes " +
     "topologies (kne.manager.v1), and upstream KNE's controller.TopologyManager service for " +
     "existing KNE clients. It runs topologies on this host (the local backend), keeping its " +
-    "state in --state-dir (or $KNE_STATE_DIR; default /var/lib/kne), and owns that state dir while it serves.",
+    "state in --state-dir (or $KNE_STATE_DIR; default /var/lib/kne), and owns that state dir while it serves; " +
+    "or, with --backend kubernetes, in the cluster of --kubeconfig, as kne.dev Topology, Link and Device objects.",
   defaultPort: 50051,
   services: [
     managerv1.TopologyService.typeName,
@@ -34,6 +37,15 @@ export interface TopologyManagerAppOptions {
   authToken?: string;
   /** Another backend (tests); closed with the server. */
   backend?: RuntimeBackend;
+  /** Which backend to make when `backend` is not given (flags --backend, --kubeconfig, --operator-mode; default local). */
+  backendChoice?: BackendFlags;
+  /** Metrics and trace export, and the limits on requests (flags --metrics-addr, --otlp-endpoint, --max-*). */
+  runtime?: Partial<ManagerRuntimeFlags>;
+}
+
+export interface TopologyManagerServer extends RunningServer {
+  /** Where Prometheus scrapes, when --metrics-addr was given. */
+  readonly metricsUrl: string | undefined;
 }
 
 /**
@@ -41,8 +53,29 @@ export interface TopologyManagerAppOptions {
  * state dir's lock at the first change and keeps it (so in-process `kne` commands on the same
  * state dir are told to use this server); it is released on close.
  */
-export async function createTopologyManagerApp(options: TopologyManagerAppOptions): Promise<RunningServer> {
-  const backend = options.backend ?? new LocalBackend({ stateDir: options.stateDir, logger: options.logger.child({ component: "local-backend" }), exclusive: true });
+export async function createTopologyManagerApp(options: TopologyManagerAppOptions): Promise<TopologyManagerServer> {
+  const runtime = options.runtime ?? {};
+  // Before the services and the server: their instruments come from the global providers.
+  let telemetry: Telemetry | undefined;
+  if (runtime.metricsAddr !== undefined || runtime.otlpEndpoint !== undefined) {
+    telemetry = await startTelemetry({
+      serviceName: topologyManagerCommand.name,
+      logger: options.logger,
+      ...(runtime.metricsAddr !== undefined ? { metricsAddr: runtime.metricsAddr } : {}),
+      ...(runtime.otlpEndpoint !== undefined ? { otlpEndpoint: runtime.otlpEndpoint } : {}),
+    });
+  }
+  const choice = options.backendChoice;
+  const backend =
+    options.backend ??
+    (choice?.kind === "kubernetes"
+      ? new KubernetesBackend({ kubeconfigPath: choice.kubeconfig, operatorMode: choice.operatorMode, logger: options.logger.child({ component: "kubernetes-backend" }) })
+      : new LocalBackend({ stateDir: options.stateDir, logger: options.logger.child({ component: "local-backend" }), exclusive: true }));
+  // The kubernetes backend installs its CRDs and fills its caches before serving: a bad
+  // kubeconfig or an unreachable cluster fails the start, not the first call.
+  if (backend instanceof KubernetesBackend) await backend.start();
+  const services = createManagerServices(backend, { limits: { maxNodes: runtime.maxNodes, maxLinks: runtime.maxLinks } });
+  if (telemetry) observeManager(telemetry.meter("@kne/topology-manager"), backend, services.watchHub, options.logger);
   const server = await startServer({
     port: options.port,
     host: options.host,
@@ -51,7 +84,8 @@ export async function createTopologyManagerApp(options: TopologyManagerAppOption
     interceptors: [...(options.interceptors ?? []), ...(options.authToken !== undefined ? [authInterceptor({ token: options.authToken })] : [])],
     tls: options.tls,
     shutdownGraceMs: options.shutdownGraceMs,
-    services: managerRegistrations(createManagerServices(backend)),
+    services: managerRegistrations(services),
+    ...(runtime.maxMessageBytes !== undefined ? { readMaxBytes: runtime.maxMessageBytes } : {}),
     // Topologies carry vendor_data in google.protobuf.Any: reflection clients such as
     // buf curl need these types to print it.
     reflectionFiles: [ceos.file_ceos_ceos, alpine.file_alpine_alpine, ciena.file_ciena_ciena, forward.file_forward_forward],
@@ -66,9 +100,12 @@ export async function createTopologyManagerApp(options: TopologyManagerAppOption
     get health() {
       return server.health;
     },
+    metricsUrl: telemetry?.metricsUrl,
     async close() {
       await server.close();
+      services.watchHub.close();
       await backend.close();
+      await telemetry?.shutdown();
     },
   };
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { FlagError } from "@kne/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { topologyManagerCommand } from "./app";
-import { loadManagerOptions, managerEnv, parseManagerFlags, topologyManagerHelp } from "./manager-options";
+import { defaultLimits, loadManagerOptions, managerEnv, parseManagerFlags, topologyManagerHelp } from "./manager-options";
 import { runTopologyManager } from "./run";
 
 const cmd = topologyManagerCommand;
@@ -35,7 +35,8 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 describe("parseManagerFlags", () => {
   it("keeps the common server flags and defaults to no TLS, no token", () => {
     const f = parse(["--port", "0", "--host", "::", "--log-level", "debug"]);
-    expect(f).toEqual({ help: false, server: { help: false, port: 0, host: "::", logLevel: "debug" }, manager: {} });
+    expect(f).toMatchObject({ help: false, server: { help: false, port: 0, host: "::", logLevel: "debug" } });
+    expect(f.help === false && f.manager.tls === undefined && f.manager.authTokenFile === undefined).toBe(true);
     expect(parse(["-h", "--tls-cert", "x"])).toEqual({ help: true });
     expect(() => parse(["--port", "99999"])).toThrow(/--port must be a number/);
     expect(() => parse(["--tls-certificate", "x"])).toThrow(FlagError);
@@ -68,12 +69,28 @@ describe("parseManagerFlags", () => {
       [managerEnv.authTokenFile]: "/env/t",
       [managerEnv.stateDir]: "/env/state",
     };
-    expect(manager([], env)).toEqual({ tls: { certFile: "/env/c", keyFile: "/env/k", clientCaFile: "/env/ca" }, authTokenFile: "/env/t", stateDir: "/env/state" });
+    expect(manager([], env)).toMatchObject({ tls: { certFile: "/env/c", keyFile: "/env/k", clientCaFile: "/env/ca" }, authTokenFile: "/env/t", stateDir: "/env/state" });
     expect(manager(["--state-dir", "/flag"], env).stateDir).toBe("/flag");
     expect(() => parse([], { [managerEnv.tlsKey]: "/k" })).toThrow("$KNE_TLS_KEY needs --tls-cert too");
     expect(() => parse([], { [managerEnv.tlsClientCa]: "/ca" })).toThrow("$KNE_TLS_CLIENT_CA (mTLS) needs");
     // An empty variable is as good as unset.
-    expect(manager([], { [managerEnv.stateDir]: "" })).toEqual({});
+    expect(manager([], { [managerEnv.stateDir]: "" }).stateDir).toBeUndefined();
+  });
+
+  it("takes metrics, OTLP and limit flags (or their variables) and rejects bad values naming the flag", () => {
+    expect(manager([]).runtime).toEqual({ ...defaultLimits });
+    expect(manager(["--metrics-addr", "127.0.0.1:0", "--otlp-endpoint", "http://127.0.0.1:4318", "--max-nodes", "5", "--max-links", "7", "--max-message-bytes", "1024"]).runtime).toEqual({
+      metricsAddr: "127.0.0.1:0",
+      otlpEndpoint: "http://127.0.0.1:4318",
+      maxNodes: 5,
+      maxLinks: 7,
+      maxMessageBytes: 1024,
+    });
+    expect(manager([], { [managerEnv.otlpEndpoint]: "http://collector:4318", [managerEnv.maxNodes]: "3" }).runtime).toMatchObject({ otlpEndpoint: "http://collector:4318", maxNodes: 3 });
+    expect(() => parse(["--max-nodes", "0"])).toThrow('--max-nodes must be a whole number of at least 1, got "0"');
+    expect(() => parse([], { [managerEnv.maxLinks]: "many" })).toThrow('$KNE_MAX_LINKS must be a whole number of at least 1, got "many"');
+    expect(() => parse(["--metrics-addr", "9464"])).toThrow(/--metrics-addr must be host:port/);
+    expect(() => parse(["--otlp-endpoint", "collector:4318"])).toThrow(/--otlp-endpoint must be an http\(s\) URL/);
   });
 });
 

@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { FlagError, parseServerCommandLine, serverHelp, type ServerCommand, type ServerFlags, type TlsOptions } from "@kne/rpc";
+import { parseListenAddress } from "@kne/telemetry";
 
 /** The environment variable behind each flag of the manager; a flag wins over its variable. */
 export const managerEnv = {
@@ -15,13 +16,46 @@ export const managerEnv = {
   tlsClientCa: "KNE_TLS_CLIENT_CA",
   authTokenFile: "KNE_AUTH_TOKEN_FILE",
   stateDir: "KNE_STATE_DIR",
+  metricsAddr: "KNE_METRICS_ADDR",
+  otlpEndpoint: "OTEL_EXPORTER_OTLP_ENDPOINT",
+  maxNodes: "KNE_MAX_NODES",
+  maxLinks: "KNE_MAX_LINKS",
+  maxMessageBytes: "KNE_MAX_MESSAGE_BYTES",
+  backend: "KNE_BACKEND",
+  kubeconfig: "KUBECONFIG",
+  operatorMode: "KNE_OPERATOR_MODE",
 } as const;
+
+/** Where topologies run: this host, or a Kubernetes cluster (`--backend kubernetes`). */
+export interface BackendFlags {
+  kind: "local" | "kubernetes";
+  /** The cluster's kubeconfig (kubernetes only; default $KUBECONFIG, then ~/.kube/config). */
+  kubeconfig?: string;
+  /** Vendors with an operator: "auto" (its CR when its CRD is installed, else the pod it would make), "cr", "pod". */
+  operatorMode: "auto" | "cr" | "pod";
+}
+
+/** What the manager accepts by default: generous for a lab, bounded against accidents. */
+export const defaultLimits = { maxNodes: 10_000, maxLinks: 50_000, maxMessageBytes: 16 << 20 } as const;
+
+/** Observability and limits: values, nothing to read from files. */
+export interface ManagerRuntimeFlags {
+  /** host:port of the Prometheus /metrics endpoint. */
+  metricsAddr?: string;
+  /** OTLP/HTTP base URL for traces and metrics. */
+  otlpEndpoint?: string;
+  maxNodes: number;
+  maxLinks: number;
+  maxMessageBytes: number;
+}
 
 /** Validated paths; nothing has been read yet. */
 export interface ManagerFlags {
   tls?: { certFile: string; keyFile: string; clientCaFile?: string };
   authTokenFile?: string;
   stateDir?: string;
+  runtime?: ManagerRuntimeFlags;
+  backendChoice?: BackendFlags;
 }
 
 export type TopologyManagerFlags = { help: true } | { help: false; server: Extract<ServerFlags, { help: false }>; manager: ManagerFlags };
@@ -31,13 +65,30 @@ export interface LoadedManagerOptions {
   tls?: TlsOptions;
   authToken?: string;
   stateDir?: string;
+  runtime?: ManagerRuntimeFlags;
+  backendChoice?: BackendFlags;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Parses the manager's flags (and the common server flags); throws FlagError. */
 export function parseManagerFlags(args: readonly string[], command: ServerCommand, env: Env = process.env): TopologyManagerFlags {
-  const { server, values } = parseServerCommandLine(args, command, ["tls-cert", "tls-key", "tls-client-ca", "auth-token-file", "state-dir"]);
+  const { server, values } = parseServerCommandLine(args, command, [
+    "tls-cert",
+    "tls-key",
+    "tls-client-ca",
+    "auth-token-file",
+    "state-dir",
+    "metrics-addr",
+    "otlp-endpoint",
+    "max-nodes",
+    "max-links",
+    "max-message-bytes",
+    "backend",
+    "kubeconfig",
+    "kubecfg",
+    "operator-mode",
+  ]);
   if (server.help) return { help: true };
 
   const pick = (flag: "tls-cert" | "tls-key" | "tls-client-ca" | "auth-token-file" | "state-dir", envName: string) => {
@@ -61,10 +112,11 @@ export function parseManagerFlags(args: readonly string[], command: ServerComman
   if (clientCa !== undefined && cert === undefined) {
     throw new FlagError(`${clientCa.source} (mTLS) needs --tls-cert and --tls-key: client certificates are checked only over TLS`);
   }
-  const manager: ManagerFlags = {};
+  const manager: ManagerFlags = { runtime: parseRuntimeFlags(values, env) };
   if (cert && key) manager.tls = { certFile: cert.value, keyFile: key.value, ...(clientCa ? { clientCaFile: clientCa.value } : {}) };
   if (tokenFile) manager.authTokenFile = tokenFile.value;
   if (stateDir) manager.stateDir = stateDir.value;
+  manager.backendChoice = parseBackendFlags(values, env);
   return { help: false, server, manager };
 }
 
@@ -91,7 +143,66 @@ export async function loadManagerOptions(flags: ManagerFlags): Promise<LoadedMan
     loaded.authToken = token;
   }
   if (flags.stateDir !== undefined) loaded.stateDir = flags.stateDir;
+  if (flags.runtime) loaded.runtime = flags.runtime;
+  if (flags.backendChoice) loaded.backendChoice = flags.backendChoice;
   return loaded;
+}
+
+/** --backend, --kubeconfig (upstream's CLI spells it --kubecfg; both are taken), --operator-mode. */
+export function parseBackendFlags(values: Readonly<Record<string, string | undefined>>, env: Env): BackendFlags {
+  const pick = (flag: string, envName: string) => {
+    const fromFlag = values[flag];
+    const value = fromFlag ?? (env[envName] || undefined);
+    return value === undefined ? undefined : { value: value.trim(), source: fromFlag !== undefined ? `--${flag}` : `$${envName}` };
+  };
+  const backend = pick("backend", managerEnv.backend);
+  const kind = backend?.value ?? "local";
+  if (kind !== "local" && kind !== "kubernetes") throw new FlagError(`${backend!.source} ${JSON.stringify(kind)}: must be local or kubernetes`);
+  const mode = pick("operator-mode", managerEnv.operatorMode);
+  const operatorMode = mode?.value ?? "auto";
+  if (operatorMode !== "auto" && operatorMode !== "cr" && operatorMode !== "pod") throw new FlagError(`${mode!.source} ${JSON.stringify(operatorMode)}: must be auto, cr or pod`);
+  if (values["kubeconfig"] !== undefined && values["kubecfg"] !== undefined) throw new FlagError("--kubeconfig and --kubecfg name the same thing: give one");
+  const config = values["kubecfg"] !== undefined ? { value: values["kubecfg"], source: "--kubecfg" } : pick("kubeconfig", managerEnv.kubeconfig);
+  if (config !== undefined && config.value.trim() === "") throw new FlagError(`${config.source} must not be empty`);
+  const explicit = values["kubeconfig"] !== undefined || values["kubecfg"] !== undefined || values["operator-mode"] !== undefined;
+  if (kind === "local" && explicit) throw new FlagError("--kubeconfig, --kubecfg and --operator-mode apply to --backend kubernetes");
+  return { kind, operatorMode, ...(kind === "kubernetes" && config ? { kubeconfig: resolve(config.value) } : {}) };
+}
+
+function parseRuntimeFlags(values: Readonly<Record<string, string | undefined>>, env: Env): ManagerRuntimeFlags {
+  const raw = (flag: string, envName: string): { value: string; source: string } | undefined => {
+    const fromFlag = values[flag];
+    const value = fromFlag ?? (env[envName] || undefined);
+    return value === undefined ? undefined : { value: value.trim(), source: fromFlag !== undefined ? `--${flag}` : `$${envName}` };
+  };
+  const count = (flag: string, envName: string, fallback: number): number => {
+    const v = raw(flag, envName);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v.value) || !Number.isSafeInteger(Number(v.value)) || Number(v.value) < 1) {
+      throw new FlagError(`${v.source} must be a whole number of at least 1, got "${v.value}"`);
+    }
+    return Number(v.value);
+  };
+  const out: ManagerRuntimeFlags = {
+    maxNodes: count("max-nodes", managerEnv.maxNodes, defaultLimits.maxNodes),
+    maxLinks: count("max-links", managerEnv.maxLinks, defaultLimits.maxLinks),
+    maxMessageBytes: count("max-message-bytes", managerEnv.maxMessageBytes, defaultLimits.maxMessageBytes),
+  };
+  const metrics = raw("metrics-addr", managerEnv.metricsAddr);
+  if (metrics) {
+    try {
+      parseListenAddress(metrics.value, metrics.source);
+    } catch (err) {
+      throw new FlagError((err as Error).message);
+    }
+    out.metricsAddr = metrics.value;
+  }
+  const otlp = raw("otlp-endpoint", managerEnv.otlpEndpoint);
+  if (otlp) {
+    if (!/^https?:\/\/[^/\s]+/.test(otlp.value)) throw new FlagError(`${otlp.source} must be an http(s) URL such as http://127.0.0.1:4318, got "${otlp.value}"`);
+    out.otlpEndpoint = otlp.value;
+  }
+  return out;
 }
 
 async function readFlagFile(flag: string, path: string): Promise<string> {
@@ -116,6 +227,15 @@ export function topologyManagerHelp(command: ServerCommand): string {
   const common = serverHelp(command);
   const extra = `
 Manager flags (each also read from an environment variable; the flag wins):
+  --backend <local|kubernetes>
+                             where topologies run (also $${managerEnv.backend}; default local):
+                             this host, or a Kubernetes cluster (kne.dev CRDs are installed)
+  --kubeconfig <file>        the cluster of --backend kubernetes (also --kubecfg, $${managerEnv.kubeconfig};
+                             default ~/.kube/config)
+  --operator-mode <auto|cr|pod>
+                             vendors run by an operator upstream (cEOS, SR Linux, ...): its custom
+                             resource (cr), the pod it would make (pod), or cr when the operator's
+                             CRD is installed (auto, the default; also $${managerEnv.operatorMode})
   --state-dir <dir>          where topologies are kept (also $${managerEnv.stateDir};
                              default /var/lib/kne)
   --tls-cert <file>          serve TLS with this PEM certificate chain (also $${managerEnv.tlsCert});
@@ -128,6 +248,17 @@ Manager flags (each also read from an environment variable; the flag wins):
                              changes state; the file holds the token (also
                              $${managerEnv.authTokenFile}). Reads (Get, List, Watch, Show, health,
                              reflection) stay open.
+
+Observability and limits:
+  --metrics-addr <host:port> serve Prometheus metrics at http://<host:port>/metrics: RPC
+                             latency histograms, topologies, nodes, links, watchers,
+                             reconcile durations (also $${managerEnv.metricsAddr}; :9464 for all interfaces)
+  --otlp-endpoint <url>      export traces and metrics over OTLP/HTTP to this base URL, e.g.
+                             http://127.0.0.1:4318 (also $${managerEnv.otlpEndpoint})
+  --max-nodes <n>            nodes per topology (also $${managerEnv.maxNodes}; default ${defaultLimits.maxNodes})
+  --max-links <n>            links per topology (also $${managerEnv.maxLinks}; default ${defaultLimits.maxLinks})
+  --max-message-bytes <n>    largest request message (also $${managerEnv.maxMessageBytes};
+                             default ${defaultLimits.maxMessageBytes}); larger ones fail with RESOURCE_EXHAUSTED
 
 With --tls-cert the port speaks TLS (HTTP/2 via ALPN, HTTP/1.1 for gRPC-Web and Connect):
   buf curl --cacert ca.pem --cert client.pem --key client-key.pem \\

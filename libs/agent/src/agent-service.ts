@@ -191,7 +191,9 @@ export function createAgentService(raw: AgentServiceOptions): AgentService {
       if (started) return;
       started = true;
       const topologies = await reconciler.load();
-      void reconciler.kernelFeatures();
+      // A long-lived agent probes at once, so that the first impairment does not wait for it;
+      // a one-shot agent (resync off) probes only if something needs it, not during its work.
+      if (options.resyncIntervalMs > 0) void reconciler.kernelFeatures();
       for (const t of topologies) {
         void reconciler.converge(t).catch((err: unknown) => logger.error({ topology: t, err }, "topology not converged at start"));
       }
@@ -200,6 +202,7 @@ export function createAgentService(raw: AgentServiceOptions): AgentService {
     converged: () => reconciler.idle(),
     async stop() {
       await reconciler.close();
+      store.close();
       await sessions.closeAll();
       ownPeers?.close();
       logger.info("agent stopped");

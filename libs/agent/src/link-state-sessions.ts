@@ -13,10 +13,28 @@
  * close the sessions of namespaces before deleting them. Idle sessions close themselves.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { setPriority } from "node:os";
 import { createInterface } from "node:readline";
 import { type DataplaneError, batchLine, toolArgv, toolEnvironment, translateCommandFailure, validateNetnsName } from "@kne/dataplane";
 
 const MARKER = "kneack";
+
+/**
+ * The session's `ip` sleeps until a line arrives; on a busy host its wake-up waits behind
+ * CPU-bound processes, which is most of the latency tail (p99 of the handler 15.7 ms at nice
+ * 0, 6.2 ms at -15, load 4 on 2 cores). It does nothing but apply the lines we send, so it
+ * runs at a higher priority when we may give it one (root); otherwise as it is.
+ */
+const SESSION_NICE = -10;
+
+function raisePriority(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, SESSION_NICE);
+  } catch {
+    // Not permitted (not root): the session works the same, with more jitter.
+  }
+}
 
 interface Pending {
   args: readonly string[];
@@ -42,6 +60,7 @@ class Session {
   ) {
     const argv = toolArgv(netns, "ip", ["-force", "-batch", "-"]);
     this.child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "ignore", "pipe"], env: toolEnvironment() });
+    raisePriority(this.child.pid);
     this.exited = new Promise((resolve) => this.child.once("close", () => resolve()));
     this.child.once("error", (err) => this.fail(err));
     // After stderr is drained: what the tool said last (nsenter: no such namespace) is the reason.

@@ -7,7 +7,7 @@
  *   to a temporary file, fsynced, renamed over the old one: a reader sees the old or the new
  *   snapshot, never a mix.
  * - `<topology>.journal`: SetLinkState / SetImpairments overrides appended since the snapshot,
- *   one JSON line per change, each one `write()`. Rewriting the snapshot on every link flip
+ *   one JSON line per change, each one `write()` on the file kept open. Rewriting the snapshot on every link flip
  *   would cost a rename (which makes ext4 flush the new file) on the hot path; an append is
  *   tens of microseconds. A torn last line (power loss) is ignored; entries of an older
  *   generation (a snapshot replaced before the journal was removed) are skipped. Appends are
@@ -16,7 +16,7 @@
  * - A snapshot with `deleting: true` is a tombstone: DeleteTopology was accepted; a restart
  *   finishes the removal.
  */
-import { appendFileSync, mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { open, readFile, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
@@ -81,6 +81,8 @@ export class StateStore {
   private readonly fsync: boolean;
   private readonly compactAfter: number;
   private readonly journalSizes = new Map<string, number>();
+  /** Open journal files (append mode), so that an append is one write(), not open+write+close. */
+  private readonly journalFds = new Map<string, number>();
   private tmpCounter = 0;
 
   constructor(stateDir: string, options: StateStoreOptions = {}) {
@@ -169,6 +171,7 @@ export class StateStore {
       await fh.close();
     }
     await rename(tmp, target);
+    this.closeJournal(record.topology);
     await rm(this.journalPath(record.topology), { force: true });
     this.journalSizes.set(record.topology, 0);
   }
@@ -179,14 +182,32 @@ export class StateStore {
    */
   appendOverride(record: TopologyRecord, key: string, override: EndpointOverride): boolean {
     const entry: JournalEntry = { generation: record.generation.toString(), key, override };
-    appendFileSync(this.journalPath(record.topology), JSON.stringify(entry) + "\n", { mode: 0o600 });
+    let fd = this.journalFds.get(record.topology);
+    if (fd === undefined) {
+      fd = openSync(this.journalPath(record.topology), "a", 0o600);
+      this.journalFds.set(record.topology, fd);
+    }
+    writeSync(fd, JSON.stringify(entry) + "\n");
     applyOverride(record.overrides, key, override);
     const size = (this.journalSizes.get(record.topology) ?? 0) + 1;
     this.journalSizes.set(record.topology, size);
     return size >= this.compactAfter;
   }
 
+  private closeJournal(topology: string): void {
+    const fd = this.journalFds.get(topology);
+    if (fd === undefined) return;
+    this.journalFds.delete(topology);
+    closeSync(fd);
+  }
+
+  /** Closes the open journal files (the agent is stopping). */
+  close(): void {
+    for (const topology of [...this.journalFds.keys()]) this.closeJournal(topology);
+  }
+
   async remove(topology: string): Promise<void> {
+    this.closeJournal(topology);
     await rm(this.journalPath(topology), { force: true });
     await rm(this.snapshotPath(topology), { force: true });
     this.journalSizes.delete(topology);

@@ -22,6 +22,7 @@ import {
   assertFeatures,
   converge,
   deleteNamespaces,
+  hasImpairments,
   deleteTopology as deleteTopologyObjects,
   isOwnedNetns,
   listNetns,
@@ -68,7 +69,12 @@ interface Runtime {
   foreign: Set<string>;
   retryDelayMs: number;
   retryTimer?: NodeJS.Timeout;
+  /** A journal compaction waiting for a quiet moment. */
+  compactionTimer?: NodeJS.Timeout;
 }
+
+/** Quiet time after a link flip before a long journal is folded into the snapshot. */
+const COMPACTION_QUIET_MS = 500;
 
 export interface ReconcilerDeps {
   store: StateStore;
@@ -148,7 +154,10 @@ export class TopologyReconciler {
     this.closed = true;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.resyncTimer = undefined;
-    for (const rt of this.runtimes.values()) if (rt.retryTimer) clearTimeout(rt.retryTimer);
+    for (const rt of this.runtimes.values()) {
+      if (rt.retryTimer) clearTimeout(rt.retryTimer);
+      if (rt.compactionTimer) clearTimeout(rt.compactionTimer);
+    }
     await this.queue.idle();
     // A probe still running owns a throwaway namespace: let it remove it.
     await this.features?.catch(() => undefined);
@@ -275,11 +284,14 @@ export class TopologyReconciler {
     }
 
     for (const n of compiled.namespaces) if (!isOwnedNetns(n, topology)) rt.foreign.add(n);
-    const features = await this.kernelFeatures();
+    // Features matter only to impairments; a pass without any does not wait for the probe.
+    const impaired = [...compiled.specs.values()].some((spec) => hasImpairments(spec.impairments));
+    const features = impaired ? await this.kernelFeatures() : undefined;
     const result = await converge(compiled.desired, {
       features,
       extraNamespaces: [...rt.foreign],
       runner: this.runner,
+      netlinkHelper: true,
     });
     errors.push(...result.errors);
 
@@ -292,7 +304,7 @@ export class TopologyReconciler {
         args: ["addr", "replace", a.cidr, "dev", a.ifname],
         object: `netns ${a.netns || "(host)"} dev ${a.ifname} address ${a.cidr}`,
       }));
-      const report = await applyOperations(ops, { runner: this.runner });
+      const report = await applyOperations(ops, { runner: this.runner, netlinkHelper: true });
       errors.push(...report.failures.map((f) => f.error));
       rt.addressesApplied = report.failures.length === 0 ? addressSignature : undefined;
     }
@@ -481,8 +493,28 @@ export class TopologyReconciler {
       const compact = this.deps.store.appendOverride(rt.record, key, { adminUp: up });
       spec.adminUp = up;
       await this.deps.sessions.setLinkState(info.netns, info.ifname, up);
-      if (compact) await this.deps.store.save(rt.record);
+      if (compact) this.scheduleCompaction(topology, rt);
     });
+  }
+
+  /**
+   * Folds a long journal into the snapshot once the topology has been quiet for a moment,
+   * not inside the flip that filled it: the snapshot's fsync and rename cost milliseconds,
+   * which would land on that one call (and on the calls queued behind it). The journal
+   * keeps every change meanwhile, so a crash before the compaction loses nothing.
+   */
+  private scheduleCompaction(topology: string, rt: Runtime): void {
+    if (rt.compactionTimer) clearTimeout(rt.compactionTimer);
+    rt.compactionTimer = setTimeout(() => {
+      rt.compactionTimer = undefined;
+      void this.queue
+        .run(topology, async () => {
+          if (this.runtimes.get(topology) !== rt || rt.record.deleting || this.closed) return;
+          await this.deps.store.save(rt.record);
+        })
+        .catch((err: unknown) => this.logger.warn({ topology, err }, "journal not compacted"));
+    }, COMPACTION_QUIET_MS);
+    rt.compactionTimer.unref();
   }
 
   /** Egress impairments of one local endpoint; a kernel feature it needs and lacks fails first. */
@@ -494,7 +526,7 @@ export class TopologyReconciler {
       const compact = this.deps.store.appendOverride(rt.record, key, { impairments });
       spec.impairments = impairments;
       await setEndpointImpairments(topology, { netns: info.netns, ifname: info.ifname }, impairments, features ? { features } : {});
-      if (compact) await this.deps.store.save(rt.record);
+      if (compact) this.scheduleCompaction(topology, rt);
     });
   }
 

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { type Batch, type KernelOperation, type Phase, batchCommand, batchInput, groupIntoBatches, nftScriptText, parseBatchFailures } from "./batch.ts";
 import { type CommandRunner, DEFAULT_CONCURRENCY, mapLimit, processRunner } from "./command-runner.ts";
 import { ApplyError, type DataplaneError, translateCommandFailure } from "./errors.ts";
+import { NETLINK_HELPER_COMMAND, NETLINK_HELPER_FROM, type StartedHelper, helperSupportsBatch, startNetlinkHelper } from "./netlink-helper.ts";
 import { DEFAULT_MULTIPLEX_FROM, runMultiplexed } from "./process-multiplexer.ts";
 
 export interface ExecutorOptions {
@@ -22,6 +23,12 @@ export interface ExecutorOptions {
    * `Infinity` never multiplexes).
    */
   multiplexFrom?: number;
+  /**
+   * Run the in-namespace `ip` lines of a phase with many namespaces through the netlink
+   * helper (netlink-helper.ts: one process for all of them). Default: with the default
+   * runner only, since it starts `python3` rather than `ip`.
+   */
+  netlinkHelper?: boolean;
 }
 
 export interface OperationFailure {
@@ -113,6 +120,41 @@ async function runDirect(batch: Batch, runner: CommandRunner): Promise<BatchResu
   return outcome(batch, argv, r.stderr, r.exitCode, runner);
 }
 
+/** The phase's batches the helper can run go through it; the rest, and any it did not finish, the usual way. */
+async function runPhaseWithHelper(batches: readonly Batch[], helper: StartedHelper, runner: CommandRunner, multiplexFrom: number, concurrency: number): Promise<BatchResult[]> {
+  const viaHelper: number[] = [];
+  const others: number[] = [];
+  batches.forEach((b, i) => (helperSupportsBatch(b) ? viaHelper : others).push(i));
+  const results = new Array<BatchResult>(batches.length);
+  const usual = async (indexes: readonly number[]): Promise<void> => {
+    const list = indexes.map((i) => batches[i]!);
+    const done = list.length >= multiplexFrom ? await runPhaseMultiplexed(list, runner) : await mapLimit(list, concurrency, (batch) => runDirect(batch, runner));
+    indexes.forEach((batchIndex, k) => (results[batchIndex] = done[k]!));
+    // runPhaseMultiplexed appends the xargs process itself.
+    if (done.length > list.length) results.push(...done.slice(list.length));
+  };
+  const helped = async (): Promise<void> => {
+    const list = viaHelper.map((i) => batches[i]!);
+    const chunks = await helper.run(list);
+    const unfinished: number[] = [];
+    await Promise.all(
+      chunks.map(async (chunk, k) => {
+        const batchIndex = viaHelper[k]!;
+        if (!chunk.done) {
+          unfinished.push(batchIndex);
+          return;
+        }
+        const r = await outcome(list[k]!, NETLINK_HELPER_COMMAND, chunk.stderr, undefined, runner);
+        results[batchIndex] = { failures: r.failures, processes: 0 };
+      }),
+    );
+    results.push({ failures: [], processes: 1 });
+    if (unfinished.length > 0) await usual(unfinished.sort((a, b) => a - b));
+  };
+  await Promise.all([helped(), others.length > 0 ? usual(others) : Promise.resolve()]);
+  return results;
+}
+
 async function runPhaseMultiplexed(batches: readonly Batch[], runner: CommandRunner): Promise<BatchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), "kne-dataplane-"));
   try {
@@ -153,18 +195,29 @@ export async function applyOperations(operations: readonly KernelOperation[], op
   const runner = options.runner ?? processRunner;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const multiplexFrom = options.multiplexFrom ?? DEFAULT_MULTIPLEX_FROM;
+  const useHelper = options.netlinkHelper ?? runner === processRunner;
   const report: ApplyReport = { operations: operations.length, processes: 0, failures: [], elapsedMs: 0, phaseMs: {} };
-  for (const phaseBatches of groupIntoBatches(operations)) {
-    const phaseStarted = performance.now();
-    const results =
-      phaseBatches.length >= multiplexFrom
-        ? await runPhaseMultiplexed(phaseBatches, runner)
-        : await mapLimit(phaseBatches, concurrency, (batch) => runDirect(batch, runner));
-    report.phaseMs[phaseBatches[0]!.phase] = performance.now() - phaseStarted;
-    for (const r of results) {
-      report.processes += r.processes;
-      report.failures.push(...r.failures);
+  const phases = groupIntoBatches(operations);
+  // Helpers for the phases that will use one start now, while the earlier phases run.
+  const helpers = phases.map((phaseBatches) => (useHelper && phaseBatches.filter(helperSupportsBatch).length >= NETLINK_HELPER_FROM ? startNetlinkHelper() : undefined));
+  try {
+    for (const [i, phaseBatches] of phases.entries()) {
+      const phaseStarted = performance.now();
+      const helper = helpers[i];
+      helpers[i] = undefined;
+      const results = helper
+        ? await runPhaseWithHelper(phaseBatches, helper, runner, multiplexFrom, concurrency)
+        : phaseBatches.length >= multiplexFrom
+          ? await runPhaseMultiplexed(phaseBatches, runner)
+          : await mapLimit(phaseBatches, concurrency, (batch) => runDirect(batch, runner));
+      report.phaseMs[phaseBatches[0]!.phase] = performance.now() - phaseStarted;
+      for (const r of results) {
+        report.processes += r.processes;
+        report.failures.push(...r.failures);
+      }
     }
+  } finally {
+    for (const h of helpers) h?.cancel();
   }
   report.elapsedMs = performance.now() - started;
   return report;

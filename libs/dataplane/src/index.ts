@@ -3,7 +3,8 @@
  * macvlan, LAN segments on a bridge), link state, egress impairments and counters.
  *
  * How it talks to the kernel: external tools (`ip`, `tc`, `nft`, `nsenter`, `sysctl`) with
- * argument arrays, batched: one `ip -batch -` per namespace per phase. Devices are created
+ * argument arrays, batched: one `ip -batch -` per namespace per phase (in-namespace setup of
+ * many namespaces goes through one netlink helper process instead, netlink-helper.ts). Devices are created
  * directly in their target namespaces (`ip link add NAME netns A type veth peer name B netns
  * B`); moving devices between namespaces costs an RCU grace period each and is never used.
  *
@@ -71,6 +72,8 @@ export {
 export { processRunner, mapLimit, toolEnvironment, DEFAULT_CONCURRENCY, type CommandRunner, type CommandResult, type RunOptions } from "./command-runner.ts";
 
 export { runMultiplexed, splitMultiplexedStderr, DEFAULT_MULTIPLEX_FROM, type MultiplexedOutcome, type MultiplexedRun } from "./process-multiplexer.ts";
+
+export { helperSupports, splitHelperOutput, NETLINK_HELPER_FROM } from "./netlink-helper.ts";
 
 export {
   PHASES,

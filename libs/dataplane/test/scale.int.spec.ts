@@ -61,7 +61,7 @@ describe.skipIf(!canRun)("at scale", () => {
       args: ["link", "set", "dev", i === 3 ? "nope0" : "lo", "up"],
       object: `netns ${netns} dev ${i === 3 ? "nope0" : "lo"}`,
     }));
-    const report = await applyOperations(ops, { multiplexFrom: 2 });
+    const report = await applyOperations(ops, { multiplexFrom: 2, netlinkHelper: false });
     expect(report.processes).toBe(1);
     expect(report.failures).toHaveLength(1);
     expect(report.failures[0]!.error).toBeInstanceOf(KernelObjectNotFoundError);

@@ -28,6 +28,24 @@ export interface CreateOptions {
   timeoutMs?: number;
   onProgress?: (event: ProgressEvent) => void;
   signal?: AbortSignal;
+  /** Host port forwards of the nodes' services. */
+  forwarding?: ServiceForwarding;
+}
+
+/** Host port forwards of node services (CreateTopologyRequest.forward_services). */
+export interface ServiceForwarding {
+  /** Every service of every node; otherwise only the services whose topology sets a node_port. */
+  all: boolean;
+  /** The host address forwards listen on (default 127.0.0.1). */
+  address?: string;
+}
+
+/** A node's self-signed certificate, as generated and written for it. */
+export interface NodeCertificate {
+  certificatePem: Uint8Array;
+  /** Where the node finds its certificate and key, when the backend wrote them. */
+  certificatePath?: string;
+  keyPath?: string;
 }
 
 export interface UpdateResult {
@@ -39,12 +57,29 @@ export interface ExecRequest {
   argv: string[];
   stdin?: Uint8Array;
   timeoutMs?: number;
+  /** The caller went away (cancelled, or its deadline passed): the command is killed. */
+  signal?: AbortSignal;
 }
 
 export interface ExecOutcome {
   exitCode: number;
   stdout: Uint8Array;
   stderr: Uint8Array;
+}
+
+/** A command running in a node with its input and output streamed (ExecStream). */
+export interface ExecSession {
+  /** Passes bytes to the command's standard input. */
+  write(data: Uint8Array): void;
+  closeStdin(): void;
+  /** Output as it is written; the last chunk has the exit code. */
+  output: AsyncIterable<ExecChunk>;
+}
+
+export interface ExecChunk {
+  stdout?: Uint8Array;
+  stderr?: Uint8Array;
+  exitCode?: number;
 }
 
 export interface LogsRequest {
@@ -75,11 +110,15 @@ export interface RuntimeBackend {
 
   listNodes(topology: string): Promise<Array<{ node: topo.Node; status: managerv1.NodeStatus }>>;
   execCommand(topology: string, node: string, request: ExecRequest): Promise<ExecOutcome>;
+  /** Starts a command with streamed input and output; killed when the signal aborts. Absent: UNIMPLEMENTED. */
+  execStream?(topology: string, node: string, request: { argv: string[]; timeoutMs?: number }, signal: AbortSignal): Promise<ExecSession>;
   nodeLogs(topology: string, node: string, request?: LogsRequest): Promise<string>;
   pushConfig(topology: string, node: string, config: Uint8Array): Promise<void>;
   /** Every node when `node` is undefined; `push` pushes the boot config again afterwards. */
   resetConfig(topology: string, node: string | undefined, push: boolean): Promise<void>;
   saveConfig(topology: string, node: string): Promise<Uint8Array>;
+  /** Generates the node's self-signed certificate from its `config.cert`; absent: UNIMPLEMENTED. */
+  generateCertificate?(topology: string, node: string): Promise<NodeCertificate>;
   listServices(topology: string): Promise<managerv1.ServiceEndpoint[]>;
 
   /** Status snapshots of one topology (or all), as they change, until the signal aborts. */

@@ -5,7 +5,7 @@ import { fieldViolationsOf } from "@kne/rpc";
 import { describe, expect, it } from "vitest";
 import type { RuntimeBackend, TopologyView } from "./backend.ts";
 import { ManagerError } from "./errors.ts";
-import { createManagerServices, registerManagerServices } from "./services.ts";
+import { type ManagerServiceOptions, createManagerServices, registerManagerServices } from "./services.ts";
 
 /** A backend that records calls and answers from memory. */
 function fakeBackend(): RuntimeBackend & { calls: string[] } {
@@ -74,8 +74,8 @@ function fakeBackend(): RuntimeBackend & { calls: string[] } {
   };
 }
 
-function clients(backend: RuntimeBackend) {
-  const transport = createRouterTransport((router) => registerManagerServices(router, createManagerServices(backend)));
+function clients(backend: RuntimeBackend, options: ManagerServiceOptions = {}) {
+  const transport = createRouterTransport((router) => registerManagerServices(router, createManagerServices(backend, options)));
   return {
     topology: createClient(managerv1.TopologyService, transport),
     node: createClient(managerv1.NodeService, transport),
@@ -120,6 +120,28 @@ describe("manager services", () => {
     await expect(topology.deleteTopology({ name: "lab" })).rejects.toMatchObject({ code: Code.NotFound });
     await expect(topology.getTopology({ name: "" })).rejects.toMatchObject({ code: Code.InvalidArgument });
     expect(backend.calls).toEqual(["create lab dry", "create lab", "create lab", "delete lab", "delete lab"]);
+  });
+
+  it("refuses topologies beyond the configured limits before the backend sees them, naming limit and count", async () => {
+    const backend = fakeBackend();
+    const { topology, upstream } = clients(backend, { limits: { maxNodes: 2, maxLinks: 1 } });
+    const three = { name: "big", nodes: [host("h1"), host("h2"), host("h3")] };
+    const err = (await topology.createTopology({ topology: three }).then(() => undefined, (e: unknown) => e)) as ConnectError;
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect(fieldViolationsOf(err)).toEqual([{ field: "topology.nodes", description: "3 nodes exceed this manager's limit of 2 nodes per topology (max-nodes)" }]);
+    const twoLinks = {
+      name: "links",
+      nodes: [host("h1"), host("h2")],
+      links: [
+        { aNode: "h1", aInt: "eth1", zNode: "h2", zInt: "eth1" },
+        { aNode: "h1", aInt: "eth2", zNode: "h2", zInt: "eth2" },
+      ],
+    };
+    await expect(topology.updateTopology({ topology: twoLinks })).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining("2 links exceed this manager's limit of 1 links per topology (max-links)") });
+    await expect(upstream.createTopology({ topology: three })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    expect(backend.calls).toEqual([]);
+    await topology.createTopology({ topology: { name: "ok", nodes: [host("h1"), host("h2")] } });
+    expect(backend.calls).toEqual(["create ok"]);
   });
 
   it("refuses a relative config file when the request has no base_dir", async () => {

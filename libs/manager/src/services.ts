@@ -7,21 +7,38 @@
  */
 import { readFile } from "node:fs/promises";
 import { isAbsolute } from "node:path";
-import { clone, create, type DescService } from "@bufbuild/protobuf";
-import { type Duration, timestampNow } from "@bufbuild/protobuf/wkt";
+import { clone, create, toBinary, type DescService } from "@bufbuild/protobuf";
+import { type Duration, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type ConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { type Histogram, metrics } from "@opentelemetry/api";
 import { controller, managerv1, topo } from "@kne/proto";
 import { type ServiceRegistration, serviceRegistration } from "@kne/rpc";
 import { TopologyValidationError, resolveConfigPath, validateTopology } from "@kne/topology";
 import type { RuntimeBackend } from "./backend.ts";
 import { ManagerError, guarded, toManagerConnectError } from "./errors.ts";
 import { endpointRef } from "./link-ref.ts";
+import { type StreamSource, WatchHub, type WatchHubOptions } from "./watch-hub.ts";
 
 export interface ManagerServices {
   topology: ServiceImpl<typeof managerv1.TopologyService>;
   link: ServiceImpl<typeof managerv1.LinkService>;
   node: ServiceImpl<typeof managerv1.NodeService>;
   controller: ServiceImpl<typeof controller.TopologyManager>;
+  /** Every watch goes through it (its stats feed the metrics). */
+  watchHub: WatchHub;
+}
+
+/** Limits on what one request may ask for; requests beyond them fail with INVALID_ARGUMENT naming the limit. */
+export interface ManagerLimits {
+  /** Nodes per topology (0 or undefined: no limit). */
+  maxNodes?: number;
+  /** Links per topology (0 or undefined: no limit). */
+  maxLinks?: number;
+}
+
+export interface ManagerServiceOptions {
+  limits?: ManagerLimits;
+  watch?: WatchHubOptions;
 }
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
@@ -44,12 +61,24 @@ function effectiveTimeout(requested: number | undefined, ctx: HandlerContext): n
   return deadline !== undefined ? Math.max(1000, Math.min(base, deadline - 1500)) : base;
 }
 
+/** Checked before validation: a topology far beyond the limits is not worth validating. */
+function checkLimits(topology: topo.Topology, field: string, limits: ManagerLimits): void {
+  const over = (count: number, limit: number | undefined, what: "nodes" | "links", flag: string): void => {
+    if (limit === undefined || limit <= 0 || count <= limit) return;
+    const description = `${count} ${what} exceed this manager's limit of ${limit} ${what} per topology (${flag})`;
+    throw new ManagerError("INVALID_ARGUMENT", `topology ${topology.name} is too large`, [{ field: `${field}.${what}`, description }]);
+  };
+  over(topology.nodes.length, limits.maxNodes, "nodes", "max-nodes");
+  over(topology.links.length, limits.maxLinks, "links", "max-links");
+}
+
 /**
  * Validates a topology from a request (every problem, as field violations under `field`)
  * and returns a copy with config files inlined: `config.file` is read relative to `baseDir`.
  */
-export async function prepareTopology(topology: topo.Topology | undefined, baseDir: string, field = "topology"): Promise<topo.Topology> {
+export async function prepareTopology(topology: topo.Topology | undefined, baseDir: string, field = "topology", limits: ManagerLimits = {}): Promise<topo.Topology> {
   if (!topology) throw new ManagerError("INVALID_ARGUMENT", `${field} is required`, [{ field, description: "is required" }]);
+  checkLimits(topology, field, limits);
   const result = validateTopology(topology, baseDir !== "" ? { baseDir } : {});
   if (result.errors.length > 0) throw new TopologyValidationError(result.errors);
   const out = clone(topo.TopologySchema, topology);
@@ -74,12 +103,77 @@ export async function prepareTopology(topology: topo.Topology | undefined, baseD
   return out;
 }
 
-export function createManagerServices(backend: RuntimeBackend): ManagerServices {
+/** What a link watcher is told about: state and impairments per endpoint (counters change all the time and are not). */
+function linkStateKey(link: managerv1.LinkInfo): string {
+  const side = (e: managerv1.EndpointStatus | undefined): string =>
+    e ? `${e.adminState}/${e.operState}/${e.impairments ? toBinary(topo.ImpairmentsSchema, e.impairments).join(",") : ""}` : "";
+  return `${side(link.a)}|${side(link.z)}`;
+}
+
+/** A topology event's object: the topology itself, or one of its nodes or links (deleting the topology removes them all). */
+function topologyObjectKey(event: managerv1.TopologyEvent): string {
+  switch (event.type) {
+    case managerv1.TopologyEvent_Type.NODE_CHANGED:
+      return `${event.topology}/node/${event.node?.name ?? ""}`;
+    case managerv1.TopologyEvent_Type.LINK_CHANGED:
+      return `${event.topology}/link/${event.link?.id ?? ""}`;
+    default:
+      return event.topology;
+  }
+}
+
+/** Reconcile durations (create, update, delete of a topology), through the global meter: created at first use, after the process set its SDK. */
+function reconcileTimer(): <T>(operation: string, work: () => Promise<T>) => Promise<T> {
+  let histogram: Histogram | undefined;
+  return async (operation, work) => {
+    histogram ??= metrics.getMeter("@kne/manager").createHistogram("kne.reconcile.duration", {
+      unit: "s",
+      description: "Duration of topology reconciles (create, update, delete) by operation and outcome",
+      advice: { explicitBucketBoundaries: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600] },
+    });
+    const started = performance.now();
+    let outcome = "error";
+    try {
+      const out = await work();
+      outcome = "ok";
+      return out;
+    } finally {
+      histogram.record((performance.now() - started) / 1000, { operation, outcome });
+    }
+  };
+}
+
+export function createManagerServices(backend: RuntimeBackend, options: ManagerServiceOptions = {}): ManagerServices {
+  const limits = options.limits ?? {};
+  const reconcile = reconcileTimer();
+  const watchHub = new WatchHub(options.watch);
+  const topologySource = (name: string | undefined): StreamSource<managerv1.TopologyEvent> => ({
+    subscribe: (signal) => backend.watchTopologies(name, signal),
+    objectKey: topologyObjectKey,
+    removes: (e) => e.type === managerv1.TopologyEvent_Type.DELETED,
+  });
+  const linkSource = (topology: string): StreamSource<managerv1.LinkInfo> => ({
+    subscribe: (signal) => backend.watchLinks(topology, undefined, signal),
+    objectKey: (link) => link.id,
+    sameState: (a, b) => linkStateKey(a) === linkStateKey(b),
+  });
+  /** A link this service just changed, to its watchers at once. */
+  const linkChanged = (link: managerv1.LinkInfo): managerv1.LinkInfo => {
+    watchHub.publish(`links/${link.topology}`, link);
+    return link;
+  };
   const topologyService: ServiceImpl<typeof managerv1.TopologyService> = {
     createTopology: (req, ctx) =>
       guarded(async () => {
-        const topology = await prepareTopology(req.topology, req.baseDir);
-        const view = await backend.createTopology(topology, { dryRun: req.dryRun, timeoutMs: effectiveTimeout(durationMs(req.timeout), ctx), signal: ctx.signal });
+        const topology = await prepareTopology(req.topology, req.baseDir, "topology", limits);
+        const make = () =>
+          backend.createTopology(topology, {
+            dryRun: req.dryRun,
+            timeoutMs: effectiveTimeout(durationMs(req.timeout), ctx),
+            signal: ctx.signal,
+            forwarding: { all: req.forwardServices, ...(req.forwardAddress !== "" ? { address: req.forwardAddress } : {}) },
+          });
+        const view = req.dryRun ? await make() : await reconcile("create", make);
         return { topology: view.topology, status: view.status };
       }),
     getTopology: (req) =>
@@ -95,20 +189,23 @@ export function createManagerServices(backend: RuntimeBackend): ManagerServices 
       })),
     deleteTopology: (req) =>
       guarded(async () => {
-        await backend.deleteTopology(required(req.name, "name"));
+        const name = required(req.name, "name");
+        await reconcile("delete", () => backend.deleteTopology(name));
         return {};
       }),
     updateTopology: (req, ctx) =>
       guarded(async () => {
-        const topology = await prepareTopology(req.topology, req.baseDir);
-        const result = await backend.updateTopology(topology, { dryRun: req.dryRun, timeoutMs: effectiveTimeout(durationMs(req.timeout), ctx) });
+        const topology = await prepareTopology(req.topology, req.baseDir, "topology", limits);
+        const update = () => backend.updateTopology(topology, { dryRun: req.dryRun, timeoutMs: effectiveTimeout(durationMs(req.timeout), ctx) });
+        const result = req.dryRun ? await update() : await reconcile("update", update);
         return { topology: result.view.topology, status: result.view.status, changes: result.changes };
       }),
     async *watchTopologies(req, ctx) {
       try {
-        for await (const event of backend.watchTopologies(req.name || undefined, ctx.signal)) {
-          if (event.revision <= req.afterRevision) continue;
-          yield { event };
+        const name = req.name || undefined;
+        // One backend subscription per name (or for all), shared by every watcher of it.
+        for await (const e of watchHub.watch(`topologies/${name ?? ""}`, topologySource(name), { afterRevision: req.afterRevision, signal: ctx.signal })) {
+          yield { event: { ...e.value, revision: e.revision, snapshot: e.snapshot } };
         }
       } catch (err) {
         if (!ctx.signal.aborted) throw toManagerConnectError(err);
@@ -133,22 +230,28 @@ export function createManagerServices(backend: RuntimeBackend): ManagerServices 
     getLink: (req) => guarded(async () => ({ link: await findLinkInfo(req.topology, req.link) })),
     listLinks: (req) => guarded(async () => ({ links: await backend.listLinks(required(req.topology, "topology"), req.node || undefined) })),
     setLinkState: (req) =>
-      guarded(async () => ({ link: await backend.setLinkState(required(req.topology, "topology"), required(req.link, "link"), req.state, req.endpoint || undefined) })),
+      guarded(async () => ({
+        link: linkChanged(await backend.setLinkState(required(req.topology, "topology"), required(req.link, "link"), req.state, req.endpoint || undefined)),
+      })),
     setLinkImpairments: (req) =>
       guarded(async () => ({
-        link: await backend.setLinkImpairments(required(req.topology, "topology"), required(req.link, "link"), {
-          ...(req.aToZ ? { aToZ: req.aToZ } : {}),
-          ...(req.zToA ? { zToA: req.zToA } : {}),
-        }),
+        link: linkChanged(
+          await backend.setLinkImpairments(required(req.topology, "topology"), required(req.link, "link"), {
+            ...(req.aToZ ? { aToZ: req.aToZ } : {}),
+            ...(req.zToA ? { zToA: req.zToA } : {}),
+          }),
+        ),
       })),
     async *watchLinks(req, ctx) {
       try {
-        required(req.topology, "topology");
-        let revision = 0n;
-        for await (const link of backend.watchLinks(req.topology, req.link || undefined, ctx.signal)) {
-          revision++;
-          if (revision <= req.afterRevision) continue;
-          yield { revision, link, time: timestampNow() };
+        const topology = required(req.topology, "topology");
+        // Resolved once, here: an unknown topology or link is NOT_FOUND before the stream starts.
+        const only = req.link ? (await findLinkInfo(topology, req.link)).id : undefined;
+        if (!only) await backend.getTopology(topology);
+        const filter = only ? (link: managerv1.LinkInfo) => link.id === only : undefined;
+        // One backend subscription per topology, shared by every watcher of its links.
+        for await (const e of watchHub.watch(`links/${topology}`, linkSource(topology), { afterRevision: req.afterRevision, signal: ctx.signal, ...(filter ? { filter } : {}) })) {
+          yield { revision: e.revision, link: e.value, time: timestampFromMs(e.publishedAt), snapshot: e.snapshot };
         }
       } catch (err) {
         if (!ctx.signal.aborted) throw toManagerConnectError(err);
@@ -179,20 +282,53 @@ export function createManagerServices(backend: RuntimeBackend): ManagerServices 
     generateCertificate: (req) =>
       guarded(async () => {
         required(req.topology, "topology");
-        throw new ManagerError(
-          "UNIMPLEMENTED",
-          `certificates are not generated on the ${backend.name} backend: its nodes (FRR, GoBGP, BIRD, hosts) serve no TLS endpoints that need one`,
-        );
+        required(req.node, "node");
+        if (!backend.generateCertificate) throw new ManagerError("UNIMPLEMENTED", `certificates are not generated on the ${backend.name} backend`);
+        const cert = await backend.generateCertificate(req.topology, req.node);
+        return { certificatePem: cert.certificatePem, certificatePath: cert.certificatePath ?? "", keyPath: cert.keyPath ?? "" };
       }),
-    execCommand: (req) =>
+    execCommand: (req, ctx) =>
       guarded(async () => {
+        // The call's deadline bounds the command as its own timeout does, and a cancelled call kills it.
+        const deadline = ctx.timeoutMs();
+        const timeoutMs = Math.min(req.timeoutMs > 0 ? req.timeoutMs : Infinity, deadline ?? Infinity);
         const out = await backend.execCommand(required(req.topology, "topology"), required(req.node, "node"), {
           argv: req.command,
           ...(req.stdin.length > 0 ? { stdin: req.stdin } : {}),
-          ...(req.timeoutMs > 0 ? { timeoutMs: req.timeoutMs } : {}),
+          ...(Number.isFinite(timeoutMs) ? { timeoutMs: Math.max(1, timeoutMs) } : {}),
+          signal: ctx.signal,
         });
         return { exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr };
       }),
+    async *execStream(requests, ctx) {
+      try {
+        const input = requests[Symbol.asyncIterator]();
+        const first = await input.next();
+        if (first.done) throw new ManagerError("INVALID_ARGUMENT", "the first request names the topology, node and command", [{ field: "command", description: "is required" }]);
+        const req = first.value;
+        if (!backend.execStream) throw new ManagerError("UNIMPLEMENTED", `streamed exec is not available on the ${backend.name} backend; use ExecCommand`);
+        const session = await backend.execStream(required(req.topology, "topology"), required(req.node, "node"), {
+          argv: req.command,
+          ...(req.timeoutMs > 0 ? { timeoutMs: req.timeoutMs } : {}),
+        }, ctx.signal);
+        // Input is passed on while output streams back; the end of the requests closes stdin.
+        const pump = async (message: managerv1.ExecStreamRequest): Promise<void> => {
+          for (let m: IteratorResult<managerv1.ExecStreamRequest> = { done: false, value: message }; !m.done; m = await input.next()) {
+            if (m.value.stdin.length > 0) session.write(m.value.stdin);
+            if (m.value.closeStdin) session.closeStdin();
+          }
+          session.closeStdin();
+        };
+        void pump(req).catch(() => session.closeStdin());
+        for await (const chunk of session.output) {
+          yield chunk.exitCode !== undefined
+            ? { exited: true, exitCode: chunk.exitCode }
+            : { ...(chunk.stdout ? { stdout: chunk.stdout } : {}), ...(chunk.stderr ? { stderr: chunk.stderr } : {}) };
+        }
+      } catch (err) {
+        if (!ctx.signal.aborted) throw toManagerConnectError(err);
+      }
+    },
     getNodeLogs: (req) =>
       guarded(async () => ({
         logs: new TextEncoder().encode(await backend.nodeLogs(required(req.topology, "topology"), required(req.node, "node"), { tailLines: req.tailLines })),
@@ -223,7 +359,7 @@ export function createManagerServices(backend: RuntimeBackend): ManagerServices 
   const controllerService: ServiceImpl<typeof controller.TopologyManager> = {
     createTopology: (req, ctx) =>
       guarded(async () => {
-        const topology = await prepareTopology(req.topology, "");
+        const topology = await prepareTopology(req.topology, "", "topology", limits);
         const view = await backend.createTopology(topology, { timeoutMs: effectiveTimeout(undefined, ctx), signal: ctx.signal });
         return { topologyName: view.topology.name, state: controllerState(view.status.phase), topology: view.topology };
       }),
@@ -254,7 +390,7 @@ export function createManagerServices(backend: RuntimeBackend): ManagerServices 
     joinCluster: clusterless("JoinCluster"),
   };
 
-  return { topology: topologyService, link: linkService, node: nodeService, controller: controllerService };
+  return { topology: topologyService, link: linkService, node: nodeService, controller: controllerService, watchHub };
 }
 
 /** The services as `startServer` takes them. */

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { createLogger, logLevelEnv, parseLogLevel, type Logger, type LogLevel } from "@kne/telemetry";
+import { createLogger, logLevelEnv, otlpEndpointEnv, parseLogLevel, startTelemetry, type Logger, type LogLevel, type Telemetry } from "@kne/telemetry";
 
 /** How a server process describes itself in --help. */
 export interface ServerCommand {
@@ -204,7 +204,11 @@ export async function runServerCommand<S extends { close(): Promise<void> }>(
   }
   const logger = createLogger({ name: command.name, level: flags.logLevel });
   let server: S;
+  let telemetry: Telemetry | undefined;
   try {
+    // Traces and metrics over OTLP when the standard variable names a collector: every
+    // server process joins the traces its callers started (traceparent).
+    if (process.env[otlpEndpointEnv]) telemetry = await startTelemetry({ serviceName: command.name, logger });
     server = await start({ port: flags.port, host: flags.host, logger });
   } catch (err) {
     // EADDRINUSE and friends: say so in the log, where operators look, and fail the process.
@@ -212,6 +216,13 @@ export async function runServerCommand<S extends { close(): Promise<void> }>(
     io.exit(1);
     return undefined;
   }
-  closeOnSignals(() => server.close(), logger, io.exit);
+  closeOnSignals(
+    async () => {
+      await server.close();
+      await telemetry?.shutdown();
+    },
+    logger,
+    io.exit,
+  );
   return server;
 }

@@ -6,7 +6,7 @@ import type { DescFile } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { healthv1, rpcstatus } from "@kne/proto";
-import { loggingInterceptor, tracingInterceptor, type Logger } from "@kne/telemetry";
+import { loggingInterceptor, metricsInterceptor, tracingInterceptor, type Logger } from "@kne/telemetry";
 import { createHealthService, type HealthService } from "./health";
 import { answerOnAbortInterceptor, errorInterceptor } from "./interceptors";
 import { createReflectionServices, DescriptorIndex, reflectionServices } from "./reflection";
@@ -39,6 +39,11 @@ export interface ServerOptions {
   reflectionFiles?: readonly DescFile[];
   /** How long close() lets in-flight calls finish before cancelling them; default 5000 ms. */
   shutdownGraceMs?: number;
+  /**
+   * The largest request message accepted, in bytes (default 4 MiB, as gRPC servers): a
+   * larger one fails with RESOURCE_EXHAUSTED naming both sizes.
+   */
+  readMaxBytes?: number;
 }
 
 export interface RunningServer {
@@ -53,6 +58,8 @@ export interface RunningServer {
    */
   close(): Promise<void>;
 }
+
+const defaultReadMaxBytes = 4 << 20;
 
 /** Time for cancelled calls to send their final status before connections are cut. */
 const cancelFlushMs = 200;
@@ -83,12 +90,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     interceptors: [
       tracingInterceptor({ side: "server" }),
+      metricsInterceptor(),
       loggingInterceptor(logger),
       errorInterceptor(logger),
       answerOnAbortInterceptor(),
       ...(options.interceptors ?? []),
     ],
     shutdownSignal: shutdown.signal,
+    readMaxBytes: options.readMaxBytes ?? defaultReadMaxBytes,
   });
 
   const server = options.tls

@@ -17,9 +17,10 @@ export interface ServerProcess {
 /**
  * Runs a server's bin script (`node bin/<app>.mjs --port 0 ...`) and waits for its
  * "server started" line. Fails if the process exits or stays silent for `timeoutMs`.
+ * `env` adds to (or overrides) this process's environment.
  */
-export function startServerProcess(bin: string, args: readonly string[] = [], timeoutMs = 20_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [bin, "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function startServerProcess(bin: string, args: readonly string[] = [], timeoutMs = 20_000, env?: Readonly<Record<string, string>>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [bin, "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"], ...(env ? { env: { ...process.env, ...env } } : {}) });
   const lines: Record<string, unknown>[] = [];
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));

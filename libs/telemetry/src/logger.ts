@@ -1,3 +1,4 @@
+import { context, trace } from "@opentelemetry/api";
 import { pino, type DestinationStream, type Logger } from "pino";
 
 /** The levels a logger accepts, most severe first; `silent` turns logging off. */
@@ -40,6 +41,9 @@ export function createLogger(options: LoggerOptions): Logger {
       level,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // Lines written inside a traced call carry its ids (OpenTelemetry's log field names),
+      // so logs and traces join. Without an SDK there is never an active span: no fields.
+      mixin: activeTraceFields,
     },
     // Synchronous writes: lines stay in order and none is lost when the process exits
     // right after logging (pino's default is asynchronous, flushed on exit, and can
@@ -49,3 +53,8 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 export type { Logger };
+
+function activeTraceFields(): Record<string, string> {
+  const span = trace.getSpanContext(context.active());
+  return span && span.traceFlags !== 0 ? { trace_id: span.traceId, span_id: span.spanId } : {};
+}

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import { trace } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { observeStream } from "./observe-stream";
 import { grpcCodeName } from "./rpc-codes";
+import { traceContextKey } from "./rpc-tracing";
 
 /** The header that carries a request id across processes. */
 export const requestIdHeader = "x-request-id";
@@ -36,15 +38,19 @@ export function loggingInterceptor(logger: Logger, options: RpcLoggingOptions = 
     }
     req.contextValues.set(requestIdKey, requestId);
     const method = `${req.service.typeName}/${req.method.name}`;
+    // The call's span (set by the tracing interceptor, which runs first): a stream's line is
+    // written long after the handler's context is gone.
+    const spanContext = trace.getSpanContext(req.contextValues.get(traceContextKey));
+    const traced = spanContext && spanContext.traceFlags !== 0 ? { trace_id: spanContext.traceId, span_id: spanContext.spanId } : {};
     const finish = (err?: unknown): void => {
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       if (err === undefined) {
         const level = quiet.has(req.service.typeName) ? "debug" : "info";
-        logger[level]({ method, code: "OK", durationMs, requestId }, "rpc completed");
+        logger[level]({ method, code: "OK", durationMs, requestId, ...traced }, "rpc completed");
         return;
       }
       const error = ConnectError.from(err);
-      const fields = { method, code: grpcCodeName(error.code), durationMs, requestId, error: error.rawMessage };
+      const fields = { method, code: grpcCodeName(error.code), durationMs, requestId, ...traced, error: error.rawMessage };
       // Only faults of the server itself are errors; a caller's bad request or a missing
       // method is worth a warning, not a page.
       if (error.code === Code.Internal || error.code === Code.Unknown || error.code === Code.DataLoss) {

@@ -4,6 +4,8 @@
  * restart paths), reset and save through the runtime.
  */
 import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { topo } from "@kne/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigRejectedError, requireLocalRuntime } from "../src/index";
@@ -22,7 +24,8 @@ import {
   waitReady,
 } from "./helpers";
 
-const upstreamExample = "/work/shared/kne-compat/upstream-examples/examples/gobgp";
+// Read in place from the shared folder beside the workspace (libs/vendors/test → ../../../..).
+const upstreamExample = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "shared", "kne-compat", "upstream-examples", "examples", "gobgp");
 const reason = missingCapability(["gobgpd", "gobgp"]);
 if (reason) console.warn(`skipping GoBGP integration tests: ${reason}`);
 

@@ -32,6 +32,12 @@ Flags:
                                ($KNE_TLS_CLIENT_CA)
       --auth-token-file FILE   require "authorization: Bearer <token>" on calls that change
                                state ($KNE_AUTH_TOKEN_FILE)
+      --metrics-addr HOST:PORT serve Prometheus metrics at /metrics ($KNE_METRICS_ADDR)
+      --otlp-endpoint URL      export traces and metrics over OTLP/HTTP
+                               ($OTEL_EXPORTER_OTLP_ENDPOINT)
+      --max-nodes N            nodes per topology ($KNE_MAX_NODES; default 10000)
+      --max-links N            links per topology ($KNE_MAX_LINKS; default 50000)
+      --max-message-bytes N    largest request ($KNE_MAX_MESSAGE_BYTES; default 16 MiB)
   -h, --help                   Show this help
 
 Logs are JSON lines on stdout. SIGINT or SIGTERM stops the server gracefully.
@@ -40,6 +46,7 @@ Examples:
   kne serve --state-dir /var/lib/kne
   kne serve --port 50051 --auth-token-file /etc/kne/token
   kne serve --tls-cert server.pem --tls-key server-key.pem --tls-client-ca ca.pem
+  kne serve --metrics-addr 127.0.0.1:9464 --otlp-endpoint http://127.0.0.1:4318
   buf curl --http2-prior-knowledge --list-services http://127.0.0.1:50051
   kne list --server 127.0.0.1:50051
 `,

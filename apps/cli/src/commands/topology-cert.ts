@@ -1,4 +1,4 @@
-/** `kne topology cert NAME NODE` — generate a node's certificate (where the vendor has one). */
+/** `kne topology cert NAME NODE` — generate a node's self-signed certificate. */
 import { parseArgs } from "node:util";
 import { ExitCode, type CliIo } from "../cli-io";
 import { reportError, topologyName } from "../cli-support";
@@ -8,11 +8,19 @@ import { UsageError } from "../usage-error";
 
 export const topologyCertCommand: Command = {
   words: ["topology", "cert"],
-  summary: "Generate a node's TLS certificate (vendors that serve TLS; not on the local backend)",
-  help: `Generate a self-signed TLS certificate on a node, as its topology's cert settings say.
-Vendors that serve gNMI/gRIBI over TLS do this on the kubernetes backend; the local
-backend's vendors (FRR, GoBGP, BIRD, hosts) have none, so the answer there is
-UNIMPLEMENTED, as upstream answers for vendors without certificates.
+  summary: "Generate a node's self-signed TLS certificate from its config.cert settings",
+  help: `Generate a self-signed TLS certificate (and its RSA key) for a node, as the node's
+config.cert.self_signed says (upstream's fields): common_name (default: the node's
+name), key_size (default 2048), cert_name and key_name (the file names; default
+cert.pem and key.pem). The certificate also names the node (DNS) and its management
+address (IP) as subject alternative names. Prints the certificate (PEM) on stdout.
+
+On the local backend the files go to the node's certs/ directory (the key readable by
+root only); a HOST node's command runs in its node directory and reads them as
+certs/CERT_NAME and certs/KEY_NAME. Nodes whose topology sets config.cert get them at
+create, before their command starts; this command makes new ones. Vendors that serve
+nothing over TLS (FRR, GoBGP, BIRD) answer UNIMPLEMENTED naming the vendor, as upstream
+answers for vendors without certificates.
 
 Usage:
   kne topology cert NAME NODE
@@ -22,7 +30,8 @@ ${connectionHelp}
   -h, --help            Show this help
 
 Examples:
-  kne topology cert lab ceos1
+  kne topology cert lab h1
+  kne topology cert lab h1 | openssl x509 -noout -subject -ext subjectAltName
 `,
   async run(args: string[], io: CliIo) {
     const { values, positionals } = parseArgs({ args, options: { ...connectionOptions }, allowPositionals: true, strict: true });
@@ -32,6 +41,7 @@ Examples:
       try {
         const r = await m.node.generateCertificate({ topology: name, node: positionals[1]! });
         io.stdout.write(Buffer.from(r.certificatePem).toString("utf8"));
+        if (r.certificatePath !== "") io.stderr.write(`certificate of ${positionals[1]!}: ${r.certificatePath}, key: ${r.keyPath}\n`);
         return ExitCode.ok;
       } catch (error) {
         return reportError("kne topology cert", error, io);

@@ -15,10 +15,14 @@ export const topologyServiceCommand: Command = {
   summary: "Show the nodes' services and the addresses they are reached at",
   help: `Show the services of a running topology's nodes (from the topology, else the vendor's
 defaults) and where they are reached: on the local backend, at the node's management
-address (from this host) on the service's inside port.
+address (from this host) on the service's inside port, and, for a topology created with
+--forward-services (or services with a node_port), at a host port forwarded to it
+(FORWARD, 127.0.0.1:PORT unless the topology was created with another --forward-address).
 
 -o textproto prints upstream KNE's form: the resolved topology in text format, each node
-with pod_ip and each service with outside_ip, inside_ip, outside and inside.
+with pod_ip and each service with inside_ip (the management address), outside and
+inside; a forwarded service has outside_ip (the host address) and node_port (the host
+port), as upstream reports a service's external address and node port.
 
 Usage:
   kne topology service NAME [-o table|textproto|json|yaml]
@@ -56,11 +60,12 @@ Examples:
         } else if (r.endpoints.length === 0) {
           io.stderr.write(`topology ${name}: no node has services\n`);
         } else {
-          const rows = [["NODE", "SERVICE", "OUTSIDE", "INSIDE", "REACH AT"]];
+          const rows = [["NODE", "SERVICE", "OUTSIDE", "INSIDE", "REACH AT", "FORWARD"]];
           for (const e of r.endpoints) {
             const s = e.service;
             const names = s?.names.length ? s.names.join(",") : (s?.name ?? "");
-            rows.push([e.node, names, String(s?.outside ?? ""), String(s?.inside ?? ""), `${e.address}:${e.port}`]);
+            const forward = s && s.nodePort !== 0 ? `${hostPort(s.outsideIp, s.nodePort)}` : "-";
+            rows.push([e.node, names, String(s?.outside ?? ""), String(s?.inside ?? ""), hostPort(e.address, e.port), forward]);
           }
           io.stdout.write(formatTable(rows));
         }
@@ -71,3 +76,7 @@ Examples:
     });
   },
 };
+
+function hostPort(address: string, port: number): string {
+  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+}

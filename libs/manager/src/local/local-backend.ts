@@ -36,7 +36,7 @@ import {
   validateTopologyId,
 } from "@kne/dataplane";
 import { agentv1, managerv1, topo } from "@kne/proto";
-import { createLogger, type Logger } from "@kne/telemetry";
+import { createLogger, tracingInterceptor, type Logger } from "@kne/telemetry";
 import { hostAttachmentNode, linkWireKey, planTopology, resolveTopology } from "@kne/topology";
 import {
   type LocalNodeContext,
@@ -48,12 +48,15 @@ import {
   resolveVendor,
   withVendorDefaults,
 } from "@kne/vendors";
+import { certificatePlan, requireLocalCertificates, writeNodeCertificate } from "@kne/bootstrap";
 import type {
   CreateOptions,
   ExecOutcome,
   ExecRequest,
+  ExecSession,
   LinkImpairments,
   LogsRequest,
+  NodeCertificate,
   ProgressEvent,
   RuntimeBackend,
   TopologyView,
@@ -76,6 +79,8 @@ import {
   resolveStateDir,
   writeJsonAtomic,
 } from "./state-store.ts";
+import { type NodeCommandLine, spawnExecSession } from "./exec-session.ts";
+import { applyForwards, readForwarding, readForwards, resolveForwarding, waitForwards, wantsForwards, writeForwarding } from "./supervisor-forwards.ts";
 import { applyLinkUids, assignLinkUids, endpointEgress, endpointState, impairmentsToJson, wiresRequest } from "./wires.ts";
 
 export interface LocalBackendOptions {
@@ -218,7 +223,33 @@ export class LocalBackend implements RuntimeBackend {
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
+    // Watches wake at once rather than at their next poll.
+    void result.then(this.notifyChanged, this.notifyChanged);
     return result;
+  }
+
+  /** Counts changes made through this backend; the topology watch waits on it (changes the supervisor makes are still polled). */
+  private changes = 0;
+  private readonly changeWaiters = new Set<() => void>();
+  private readonly notifyChanged = (): void => {
+    this.changes++;
+    for (const wake of [...this.changeWaiters]) wake();
+  };
+
+  /** Resolves at the next change after `seen` (at once if there was one), after `ms`, or on abort. */
+  private changedSince(seen: number, ms: number, signal: AbortSignal): Promise<void> {
+    if (this.changes !== seen || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.changeWaiters.delete(done);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.changeWaiters.add(done);
+      signal.addEventListener("abort", done, { once: true });
+    });
   }
 
   // ---- checks -------------------------------------------------------------------------------
@@ -249,6 +280,7 @@ export class LocalBackend implements RuntimeBackend {
 
   async createTopology(topology: topo.Topology, options: CreateOptions = {}): Promise<TopologyView> {
     this.checkRunnable(topology);
+    const forwarding = resolveForwarding(options.forwarding);
     const name = topology.name;
     const uids = assignLinkUids(topology.links);
     if (options.dryRun) {
@@ -286,18 +318,26 @@ export class LocalBackend implements RuntimeBackend {
       };
       for (const node of topology.nodes) state.nodes[node.name] = this.newNodeRecord(name, node.name, addresses.get(node.name)!);
       await this.store.writeState(state);
+      await writeForwarding(this.store, name, forwarding);
+      const forwarded = wantsForwards(topology, forwarding);
       for (const node of topology.nodes) progress(node.name, "PENDING");
       try {
         // Started first when some node will run processes: it takes a moment to load, and
-        // starts each node once it is prepared. Nodes that run nothing need no supervisor.
-        if (this.mayRunProcesses(state, topology.nodes)) await this.ensureSupervisor(state);
+        // starts each node once it is prepared. Nodes that run nothing need no supervisor,
+        // unless their services are forwarded (the supervisor runs the forwards).
+        if (forwarded || this.mayRunProcesses(state, topology.nodes)) await this.ensureSupervisor(state);
         await this.makeNodes(state, topology, topology.nodes, progress);
+        const made = Date.now();
         await this.settleUnsupervised(state, topology.nodes);
+        const settled = Date.now();
         await this.waitReady(state, topology.nodes.map((n) => n.name), options.timeoutMs ?? DEFAULT_TIMEOUT_MS, progress);
+        if (forwarded) {
+          await waitForwards(this.store, state, topology, { deadline: started + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS), supervisorAlive: () => isAlive(state.supervisor) });
+        }
         state.phase = "RUNNING";
         state.message = `ready in ${((Date.now() - started) / 1000).toFixed(1)} s`;
         await this.store.writeState(state);
-        this.logger.info({ topology: name, nodes: topology.nodes.length, elapsedMs: Date.now() - started }, "topology created");
+        this.logger.info({ topology: name, nodes: topology.nodes.length, elapsedMs: Date.now() - started, madeMs: made - started, settleMs: settled - made, readyMs: Date.now() - settled }, "topology created");
         progress(undefined, "RUNNING", state.message);
       } catch (err) {
         state.phase = "ERROR";
@@ -333,15 +373,28 @@ export class LocalBackend implements RuntimeBackend {
 
   /** Namespaces and wires (agent), management interfaces, node files and sysctls: everything before processes. */
   private async makeNodes(state: TopologyState, spec: topo.Topology, nodes: readonly topo.Node[], progress: (node: string | undefined, phase: string, message?: string) => void): Promise<void> {
-    await mapLimit(nodes, 16, async (node) => {
-      const record = state.nodes[node.name]!;
-      await mkdir(record.nodeDir, { recursive: true });
-      await writeFile(join(record.nodeDir, "hostname"), `${node.name}\n`);
-    });
+    const t0 = performance.now();
+    const mark = (stage: string): void => {
+      stageMs[stage] = Math.round(performance.now() - t0);
+    };
+    const stageMs: Record<string, number> = {};
     state.wiresGeneration += 1;
     const request = wiresRequest(this.resolved(spec, state.linkUids), state, state.wiresGeneration);
-    await this.withAgent((agent) => agent.applyWires(request));
-    await this.management.ensureBridge();
+    // Independent of each other: node directories, the agent's wires, the bridge.
+    await Promise.all([
+      (async () => {
+        await mkdir(join(this.store.topologyDir(state.name), "nodes"), { recursive: true });
+        // Few at a time: these share libuv's four threads with the agent's state writes.
+        await mapLimit(nodes, 3, async (node) => {
+          const record = state.nodes[node.name]!;
+          await mkdir(record.nodeDir, { recursive: true });
+          await writeFile(join(record.nodeDir, "hostname"), `${node.name}\n`);
+        });
+        mark("nodeDirs");
+      })(),
+      this.withAgent((agent) => agent.applyWires(request)).then(() => mark("wires")),
+      this.management.ensureBridge().then(() => mark("bridge")),
+    ]);
     await this.management.attach(
       state.name,
       nodes.map((n) => {
@@ -349,6 +402,7 @@ export class LocalBackend implements RuntimeBackend {
         return { node: n.name, netns: r.netns, address: r.managementAddress!, hostIfname: r.hostIfname! };
       }),
     );
+    mark("management");
     await mapLimit(nodes, 8, async (node) => {
       const record = state.nodes[node.name]!;
       progress(node.name, "STARTING", "preparing");
@@ -364,7 +418,10 @@ export class LocalBackend implements RuntimeBackend {
         progress(node.name, "FAILED", record.failed);
       }
     });
+    mark("prepare");
     await this.store.writeState(state);
+    mark("state");
+    this.logger.info({ topology: state.name, nodes: nodes.length, stageMs }, "nodes made");
   }
 
   /** Whether any of the nodes may run processes (asked before `prepare`; unsure counts as yes). */
@@ -385,7 +442,7 @@ export class LocalBackend implements RuntimeBackend {
    */
   private async settleUnsupervised(state: TopologyState, nodes: readonly topo.Node[]): Promise<void> {
     if (isAlive(state.supervisor)) return;
-    const settled: Array<{ node: string; status: NodeStatusFile }> = [];
+    const settled: Array<{ record: NodeRecord; status: NonNullable<NodeRecord["settled"]> }> = [];
     let needed = false;
     for (const node of nodes) {
       const record = state.nodes[node.name]!;
@@ -402,10 +459,7 @@ export class LocalBackend implements RuntimeBackend {
           needed = true;
           break;
         }
-        settled.push({
-          node: node.name,
-          status: { phase: r.ready ? "READY" : "FAILED", message: r.ready ? "ready" : (r.reason ?? "failed"), restarts: 0, processes: {}, updated: new Date().toISOString() },
-        });
+        settled.push({ record, status: { phase: r.ready ? "READY" : "FAILED", message: r.ready ? "ready" : (r.reason ?? "failed") } });
       } catch {
         needed = true;
         break;
@@ -415,7 +469,8 @@ export class LocalBackend implements RuntimeBackend {
       await this.ensureSupervisor(state);
       return;
     }
-    await mapLimit(settled, 16, ({ node, status }) => this.store.writeNodeStatus(state.name, node, status));
+    // Persisted with the topology's next state write (RUNNING or ERROR), which follows.
+    for (const { record, status } of settled) record.settled = status;
   }
 
   /** Starts the topology's supervisor unless it runs. */
@@ -474,6 +529,7 @@ export class LocalBackend implements RuntimeBackend {
     const file = await this.store.readNodeStatus(state.name, node).catch(() => undefined);
     if (!file) {
       if (state.phase === "DELETING") return { phase: "STOPPED", message: "deleted" };
+      if (record.settled) return { ...record.settled };
       return { phase: record.prepared ? "STARTING" : "PENDING", message: record.prepared ? "waiting for the supervisor" : "being made" };
     }
     return { phase: file.phase, message: file.message, file };
@@ -517,18 +573,22 @@ export class LocalBackend implements RuntimeBackend {
         await this.store.writeState(state);
       }
       progress(undefined, "DELETING");
+      const stageMs: Record<string, number> = { read: Date.now() - started };
       await this.stopTopologyProcesses(name, state, owned.map((o) => o.name));
+      stageMs["processes"] = Date.now() - started;
       for (const node of Object.keys(state?.nodes ?? {})) progress(node, "STOPPED");
       // The agent removes every object of the topology by the kernel's ownership markers
       // (its namespace scope is "topology"), whether it recorded the wires or a crash came first.
       await this.withAgent((agent) => agent.deleteTopology({ topology: name }), { converge: false });
+      stageMs["agent"] = Date.now() - started;
       await Promise.all([
-        // Ports a crash left behind (a namespace's deletion takes its management veth along).
-        this.management.removeTopologyPorts(name).then(() => this.management.removeBridgeIfUnused()),
+        // A namespace's deletion takes its management veth along (once the kernel gets to
+        // it); ports without one of our namespaces (left by a crash) are deleted at once.
+        (owned.length === 0 && ports.length > 0 ? this.management.removeTopologyPorts(name) : this.management.awaitPortsGone(name)).then(() => this.management.removeBridgeIfUnused()),
         this.releaseAddresses(name),
         this.store.removeTopology(name),
       ]);
-      this.logger.info({ topology: name, elapsedMs: Date.now() - started }, "topology deleted");
+      this.logger.info({ topology: name, elapsedMs: Date.now() - started, stageMs }, "topology deleted");
       progress(undefined, "DELETED");
     });
   }
@@ -539,8 +599,8 @@ export class LocalBackend implements RuntimeBackend {
       await stopProcesses([state.supervisor], 10_000);
     }
     const ids: ProcessIdentity[] = [];
-    for (const node of nodes ?? Object.keys(state?.nodes ?? {})) {
-      const status = await this.store.readNodeStatus(name, node).catch(() => undefined);
+    const statuses = await mapLimit(nodes ?? Object.keys(state?.nodes ?? {}), 32, (node) => this.store.readNodeStatus(name, node).catch(() => undefined));
+    for (const status of statuses) {
       for (const p of Object.values(status?.processes ?? {})) if (p.pid && p.startTime) ids.push({ pid: p.pid, startTime: p.startTime });
     }
     await stopProcesses(ids, 2000);
@@ -579,6 +639,8 @@ export class LocalBackend implements RuntimeBackend {
     const supervising = isAlive(state.supervisor);
     // A topology whose nodes run no process never had a supervisor: nothing to supervise.
     const unsupervised = state.supervisor === undefined;
+    // Host port forwards run in the supervisor: reported only while it runs.
+    const forwards = supervising ? ((await readForwards(this.store, state.name))?.forwards ?? []) : [];
     const nodes: managerv1.NodeStatus[] = [];
     for (let i = 0; i < resolved.nodes.length; i++) {
       const node = resolved.nodes[i]!;
@@ -590,6 +652,7 @@ export class LocalBackend implements RuntimeBackend {
         service.outsideIp = address;
         service.insideIp = address;
       }
+      applyForwards(withDefaults, forwards);
       withDefaults.podIp = address;
       resolved.nodes[i] = withDefaults;
       const s = await this.nodeStatus(state, node.name);
@@ -691,7 +754,7 @@ export class LocalBackend implements RuntimeBackend {
       await this.store.writeState(state);
       try {
         // The supervisor stops removed nodes when it sees them gone from the state.
-        if (state.supervisor || this.mayRunProcesses(state, added)) await this.ensureSupervisor(state);
+        if (state.supervisor || this.mayRunProcesses(state, added) || wantsForwards(desired, await readForwarding(this.store, name))) await this.ensureSupervisor(state);
         await this.waitStopped(name, removedRecords);
         await this.stopTopologyProcesses(name, state, removedRecords.map((r) => r.record.netns), removedNodes);
         await this.makeNodes(state, desired, added, progress);
@@ -860,7 +923,7 @@ export class LocalBackend implements RuntimeBackend {
       throw new ManagerError("INVALID_ARGUMENT", "a command is required", [{ field: "command", description: "is required" }]);
     }
     const argv = nodeCommand(node, record, request.argv);
-    return runInNode(record, argv, { ...nodeEnvironment(topology, nodeName) }, request.stdin, request.timeoutMs ?? 60_000);
+    return runInNode(record, argv, { ...nodeEnvironment(topology, nodeName) }, request.stdin, request.timeoutMs ?? 60_000, request.signal);
   }
 
   async nodeLogs(topology: string, nodeName: string, request: LogsRequest = {}): Promise<string> {
@@ -948,6 +1011,36 @@ export class LocalBackend implements RuntimeBackend {
     return runtime.saveConfig(this.context(topology, node, record));
   }
 
+  /**
+   * Generates the node's certificate from its `config.cert.self_signed` into its `certs/`
+   * directory (where its command reads it); UNIMPLEMENTED naming the vendor for vendors
+   * that take none.
+   */
+  async generateCertificate(topology: string, nodeName: string): Promise<NodeCertificate> {
+    const { node, record } = await this.nodeOf(topology, nodeName);
+    requireLocalCertificates(node, resolveVendorName(node));
+    const plan = certificatePlan(node, record.managementAddress ? { managementAddress: record.managementAddress } : {});
+    const written = await writeNodeCertificate(record.nodeDir, plan);
+    this.logger.info({ topology, node: nodeName, certificate: written.certificatePath }, "certificate generated");
+    return { certificatePem: new TextEncoder().encode(written.certificatePem), certificatePath: written.certificatePath, keyPath: written.keyPath };
+  }
+
+  /**
+   * What `kne exec -it` runs: the command in the node's namespace, from its directory, with
+   * its environment, for the caller to start with its own terminal (stdin, stdout, stderr).
+   */
+  async interactiveCommand(topology: string, nodeName: string, argv: readonly string[]): Promise<NodeCommandLine> {
+    const { node, record } = await this.nodeOf(topology, nodeName);
+    if (argv.length === 0 || argv[0] === "") throw new ManagerError("INVALID_ARGUMENT", "a command is required", [{ field: "command", description: "is required" }]);
+    return { file: "nsenter", args: [`--net=${join(NETNS_DIR, record.netns)}`, "--", ...nodeCommand(node, record, argv)], cwd: record.nodeDir, env: nodeEnvironment(topology, nodeName) };
+  }
+
+  /** A command in the node with pipes for its standard streams, killed when the signal aborts or at the timeout. */
+  async execStream(topology: string, nodeName: string, request: { argv: string[]; timeoutMs?: number }, signal: AbortSignal): Promise<ExecSession> {
+    const line = await this.interactiveCommand(topology, nodeName, request.argv);
+    return spawnExecSession(line, request.timeoutMs, signal);
+  }
+
   async listServices(topology: string): Promise<managerv1.ServiceEndpoint[]> {
     const view = await this.getTopology(topology);
     const out: managerv1.ServiceEndpoint[] = [];
@@ -974,6 +1067,7 @@ export class LocalBackend implements RuntimeBackend {
     const event = (type: managerv1.TopologyEvent_Type, topology: string, status: managerv1.TopologyStatus | undefined, extra: { node?: managerv1.NodeStatus; message?: string } = {}) =>
       create(managerv1.TopologyEventSchema, { revision: ++revision, type, topology, ...(status ? { status } : {}), time: timestampFromDate(new Date()), ...extra });
     while (!signal.aborted) {
+      const changesBefore = this.changes;
       const views = name ? await this.getTopology(name).then((v) => [v], () => [] as TopologyView[]) : await this.listTopologies();
       const present = new Set<string>();
       for (const v of views) {
@@ -999,7 +1093,7 @@ export class LocalBackend implements RuntimeBackend {
           yield event(managerv1.TopologyEvent_Type.DELETED, t, undefined, { message: "deleted" });
         }
       }
-      await sleep(250, signal);
+      await this.changedSince(changesBefore, 250, signal);
     }
   }
 
@@ -1020,13 +1114,24 @@ export class LocalBackend implements RuntimeBackend {
           yield l;
         }
       }
-      await sleep(250, signal);
+      // Each pass runs `ip` in every node of the topology, and waking it after every change
+      // made here slowed link flips threefold: the manager's services publish the links they
+      // set themselves, so this pass only catches what changed elsewhere (carrier of the far
+      // end, a node's own daemons, links added by an update).
+      await sleep(1000, signal);
     }
   }
 }
 
 function agentClient(agent: AgentService): Client<typeof agentv1.AgentService> {
-  return createClient(agentv1.AgentService, createRouterTransport((router) => router.service(agentv1.AgentService, agent.impl)));
+  // Traced on both sides, as if the agent were remote: its spans join the manager call's trace.
+  return createClient(
+    agentv1.AgentService,
+    createRouterTransport((router) => router.service(agentv1.AgentService, agent.impl), {
+      transport: { interceptors: [tracingInterceptor({ side: "client" })] },
+      router: { interceptors: [tracingInterceptor({ side: "server" })] },
+    }),
+  );
 }
 
 function change(action: managerv1.Change_Action, kind: string, name: string, detail: string): managerv1.Change {
@@ -1086,7 +1191,7 @@ async function namespacePids(namespaces: readonly string[]): Promise<number[]> {
 }
 
 /** Runs argv in the node's namespace, collecting its output (stdin optional, killed at the timeout). */
-function runInNode(record: NodeRecord, argv: readonly string[], env: Record<string, string>, stdin: Uint8Array | undefined, timeoutMs: number): Promise<ExecOutcome> {
+function runInNode(record: NodeRecord, argv: readonly string[], env: Record<string, string>, stdin: Uint8Array | undefined, timeoutMs: number, signal?: AbortSignal): Promise<ExecOutcome> {
   return new Promise((resolve, reject) => {
     const child = spawn("nsenter", [`--net=/var/run/netns/${record.netns}`, "--", ...argv], {
       cwd: record.nodeDir,
@@ -1096,6 +1201,10 @@ function runInNode(record: NodeRecord, argv: readonly string[], env: Record<stri
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    // Nobody waits for the output any more: the command stops too.
+    const cancel = (): void => void child.kill("SIGKILL");
+    signal?.addEventListener("abort", cancel, { once: true });
+    child.once("close", () => signal?.removeEventListener("abort", cancel));
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
     child.on("error", (e) => {

@@ -46,6 +46,12 @@ export interface NodeRecord {
   prepared?: boolean;
   /** Why the node could not be prepared (the supervisor does not start it). */
   failed?: string;
+  /**
+   * A node without processes, settled without a supervisor (HOST without a command): its
+   * status, kept here rather than in a status file of its own (one write for the topology,
+   * not one per node). A status file, once the supervisor writes one, wins.
+   */
+  settled?: { phase: "READY" | "FAILED"; message: string };
 }
 
 export interface TopologyState {

@@ -7,20 +7,23 @@
  * how a restarted FRR daemon gets its config back), and writes each node's `status.json`.
  *
  * It follows `state.json`: nodes added by `kne apply` are started once prepared, removed
- * ones are stopped; it stops everything and exits when the topology is being deleted or its
- * state is gone (and on SIGTERM). It signals only the processes it started.
+ * ones are stopped; it runs the topology's host port forwards (`supervisor-forwards.ts`);
+ * it stops everything and exits when the topology is being deleted or its state is gone
+ * (and on SIGTERM). It signals only the processes it started.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, type WriteStream } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { NODE_CERT_DIR, certificatePlan, takesLocalCertificates, writeNodeCertificate } from "@kne/bootstrap";
 import { toolEnvironment } from "@kne/dataplane";
 import type { topo } from "@kne/proto";
 import type { Logger } from "@kne/telemetry";
 import { type LocalNodeContext, type LocalRuntime, type ProcessSpec, requireLocalRuntime, NETNS_RUN_DIR } from "@kne/vendors";
 import { nodeContext, nodeEnvironment, topologyFromJson } from "./node-context.ts";
 import { type ProcessIdentity, identify } from "./process-identity.ts";
+import { TopologyForwards } from "./supervisor-forwards.ts";
 import { type NodePhaseName, type NodeRecord, type NodeStatusFile, StateStore, readJson } from "./state-store.ts";
 
 export interface SupervisorOptions {
@@ -262,6 +265,29 @@ class NodeRunner {
   }
 }
 
+/**
+ * As upstream does at create, a node whose topology asks for a certificate
+ * (`config.cert`) and whose vendor takes one gets it before its command starts, unless an
+ * earlier run made it. Returns why it could not be made.
+ */
+async function prepareCertificate(topology: string, node: topo.Node, record: NodeRecord, logger: Logger): Promise<string | undefined> {
+  if (node.config?.cert?.config.case === undefined) return undefined;
+  if (!takesLocalCertificates(node)) {
+    logger.info({ topology, node: node.name }, "certificate settings ignored: the vendor takes no certificate");
+    return undefined;
+  }
+  try {
+    const plan = certificatePlan(node, record.managementAddress ? { managementAddress: record.managementAddress } : {});
+    if (existsSync(join(record.nodeDir, NODE_CERT_DIR, plan.certName)) && existsSync(join(record.nodeDir, NODE_CERT_DIR, plan.keyName))) return undefined;
+    const written = await writeNodeCertificate(record.nodeDir, plan);
+    logger.info({ topology, node: node.name, certificate: written.certificatePath }, "certificate generated");
+    return undefined;
+  } catch (err) {
+    const message = (err as Error & { rawMessage?: string }).rawMessage ?? (err as Error).message;
+    return `certificate: ${message}`;
+  }
+}
+
 /** Runs until the topology is deleted (or SIGTERM). */
 export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   const { topology, logger } = options;
@@ -273,6 +299,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     backoffMaxMs: options.backoffMaxMs ?? 30_000,
   };
   const runners = new Map<string, NodeRunner>();
+  const forwards = new TopologyForwards(store, topology, logger);
+  const certificateFailed = new Set<string>();
   let stopping = false;
   let wake: (() => void) | undefined;
   const stopAll = async (): Promise<void> => {
@@ -303,17 +331,26 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
       const node = nodes.get(name);
       if (runners.has(name) || !node || !record.prepared || record.failed) continue;
       await mkdir(record.nodeDir, { recursive: true });
+      // A node whose certificate cannot be made stays FAILED, not retried on every pass.
+      if (certificateFailed.has(name)) continue;
+      const certificateProblem = await prepareCertificate(topology, node, record, logger);
+      if (certificateProblem !== undefined) {
+        certificateFailed.add(name);
+        await store.writeNodeStatus(topology, name, { phase: "FAILED", message: certificateProblem, restarts: 0, processes: {}, updated: new Date().toISOString() });
+        continue;
+      }
       const runner = new NodeRunner(topology, node, record, store, opts, logger);
       runners.set(name, runner);
       await runner.start();
     }
     for (const runner of runners.values()) await runner.serveControl();
+    await forwards.reconcile(state, spec).catch((err: unknown) => logger.error({ topology, err }, "service forwards could not be reconciled"));
     await new Promise<void>((r) => {
       wake = r;
       setTimeout(r, opts.pollMs);
     });
   }
-  await stopAll();
+  await Promise.all([stopAll(), forwards.close()]);
   logger.info({ topology }, "supervisor stopped");
   process.off("SIGTERM", onSignal);
   process.off("SIGINT", onSignal);

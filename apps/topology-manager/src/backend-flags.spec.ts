@@ -1,0 +1,37 @@
+import { FlagError } from "@kne/rpc";
+import { describe, expect, it } from "vitest";
+import { topologyManagerCommand } from "./app";
+import { parseManagerFlags, topologyManagerHelp } from "./manager-options";
+
+const choice = (args: string[], env: Record<string, string> = {}) => {
+  const f = parseManagerFlags(args, topologyManagerCommand, env);
+  if (f.help) throw new Error("unexpected --help");
+  return f.manager.backendChoice;
+};
+
+describe("--backend, --kubeconfig, --operator-mode", () => {
+  it("defaults to the local backend", () => {
+    expect(choice([])).toEqual({ kind: "local", operatorMode: "auto" });
+  });
+
+  it("takes the cluster's kubeconfig from the flag, upstream's --kubecfg spelling, or $KUBECONFIG", () => {
+    expect(choice(["--backend", "kubernetes", "--kubeconfig", "/etc/kne/kubeconfig", "--operator-mode", "pod"])).toEqual({ kind: "kubernetes", kubeconfig: "/etc/kne/kubeconfig", operatorMode: "pod" });
+    expect(choice(["--backend", "kubernetes", "--kubecfg", "/etc/kne/kc"])).toMatchObject({ kubeconfig: "/etc/kne/kc" });
+    expect(choice([], { KNE_BACKEND: "kubernetes", KUBECONFIG: "/root/.kube/config" })).toEqual({ kind: "kubernetes", kubeconfig: "/root/.kube/config", operatorMode: "auto" });
+    // $KUBECONFIG alone does not move the manager off this host.
+    expect(choice([], { KUBECONFIG: "/root/.kube/config" })).toEqual({ kind: "local", operatorMode: "auto" });
+  });
+
+  it("refuses what cannot be meant, naming the flag", () => {
+    expect(() => choice(["--backend", "k8s"])).toThrow(FlagError);
+    expect(() => choice(["--backend", "k8s"])).toThrow(/--backend "k8s": must be local or kubernetes/);
+    expect(() => choice([], { KNE_OPERATOR_MODE: "operator" })).toThrow(/\$KNE_OPERATOR_MODE "operator": must be auto, cr or pod/);
+    expect(() => choice(["--kubeconfig", "/x"])).toThrow(/apply to --backend kubernetes/);
+    expect(() => choice(["--backend", "kubernetes", "--kubeconfig", "/x", "--kubecfg", "/y"])).toThrow(/give one/);
+  });
+
+  it("explains them in --help", () => {
+    const help = topologyManagerHelp(topologyManagerCommand);
+    for (const flag of ["--backend", "--kubeconfig", "--operator-mode"]) expect(help).toContain(flag);
+  });
+});
