@@ -412,6 +412,18 @@ export class KubernetesBackend implements RuntimeBackend {
         return n;
       }
     });
+    // Link uids live on the Link objects; the view carries them on both interfaces, as upstream does.
+    const byName = new Map(topology.nodes.map((n) => [n.name, n]));
+    for (const link of topology.links) {
+      const uid = this.caches?.links.get(ns, linkObjectName(link))?.spec.uid;
+      if (uid === undefined) continue;
+      for (const [nodeName, ifname] of [[link.aNode, link.aInt], [link.zNode, link.zInt]] as const) {
+        const node = byName.get(nodeName);
+        if (!node) continue;
+        const iface = (node.interfaces[ifname] ??= create(topo.InterfaceSchema, {}));
+        iface.uid = BigInt(uid);
+      }
+    }
     for (const node of topology.nodes) {
       const s = statuses.get(node.name);
       node.podIp = s?.podIP ?? "";
