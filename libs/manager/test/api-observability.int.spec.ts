@@ -10,13 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { agentv1, managerv1, topo } from "@kne/proto";
+import { agentv1, bootstrapv1, managerv1, topo } from "@kne/proto";
 import { startServerProcess, type ServerProcess } from "@kne/rpc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kernelLeftovers, workspaceRoot } from "./helpers.ts";
 
 const managerBin = join(workspaceRoot, "apps/topology-manager/bin/topology-manager.mjs");
 const agentBin = join(workspaceRoot, "apps/topology-agent/bin/topology-agent.mjs");
+const bootstrapperBin = join(workspaceRoot, "apps/config-bootstrapper/bin/config-bootstrapper.mjs");
 const name = "obsring";
 
 interface ReceivedSpan {
@@ -108,6 +109,7 @@ let stateDir: string;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let manager: ServerProcess | undefined;
 let agent: ServerProcess | undefined;
+let bootstrapper: ServerProcess | undefined;
 let metricsUrl: string;
 let topologies: ReturnType<typeof createClient<typeof managerv1.TopologyService>>;
 let links: ReturnType<typeof createClient<typeof managerv1.LinkService>>;
@@ -117,6 +119,7 @@ beforeAll(async () => {
   receiver = await startReceiver();
   manager = await startServerProcess(managerBin, ["--state-dir", join(stateDir, "manager"), "--log-level", "info", "--metrics-addr", "127.0.0.1:0", "--otlp-endpoint", receiver.url], 60_000);
   agent = await startServerProcess(agentBin, ["--state-dir", join(stateDir, "agent"), "--log-level", "info"], 60_000, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+  bootstrapper = await startServerProcess(bootstrapperBin, ["--log-level", "info"], 60_000, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
   const started = manager.lines.find((l) => l["msg"] === "telemetry started");
   metricsUrl = String(started?.["metricsUrl"]);
   const transport = createGrpcTransport({ baseUrl: manager.url });
@@ -146,6 +149,7 @@ afterAll(async () => {
     expect(receiver.metricPosts()).toBeGreaterThan(0);
   }
   await agent?.stop("SIGTERM");
+  await bootstrapper?.stop("SIGTERM");
   receiver?.server.close();
   await rm(stateDir, { recursive: true, force: true });
   expect(kernelLeftovers(name)).toEqual({ namespaces: [], ports: [] });
@@ -156,7 +160,7 @@ describe("traces, logs and metrics", () => {
   const callerSpanId = randomBytes(8).toString("hex");
   const requestId = `obs-${randomBytes(4).toString("hex")}`;
 
-  it("continues the caller's trace in the manager (and its agent calls) and in the agent process, with parent links", async () => {
+  it("continues the caller's trace in the manager (and its agent calls), the agent process and the config-bootstrapper process, with parent links", async () => {
     const traceparent = `00-${traceId}-${callerSpanId}-01`;
     await links.setLinkState({ topology: name, link: "h1:eth1", state: topo.LinkState.DOWN }, { headers: { traceparent, "x-request-id": requestId } });
     await links.setLinkState({ topology: name, link: "h1:eth1", state: topo.LinkState.UP });
@@ -185,6 +189,18 @@ describe("traces, logs and metrics", () => {
     );
     expect(remoteAgentSpan.parentSpanId).toBe(agentCallerSpan);
     expect(remoteAgentSpan.pid).not.toBe(serverSpan.pid);
+    // The config-bootstrapper process continues the same trace too (its answer here is an error:
+    // the span is recorded with the error's code).
+    const bootstrapCallerSpan = randomBytes(8).toString("hex");
+    const bootstrapClient = createClient(bootstrapv1.BootstrapService, createGrpcTransport({ baseUrl: bootstrapper!.url }));
+    await bootstrapClient.pushConfig({}, { headers: { traceparent: `00-${traceId}-${bootstrapCallerSpan}-01` } }).catch(() => undefined);
+    const bootstrapSpan = await waitFor("the config-bootstrapper process's span", () =>
+      inTrace().find((s) => s.service === "config-bootstrapper" && s.name === "kne.bootstrap.v1.BootstrapService/PushConfig"),
+    );
+    expect(bootstrapSpan.parentSpanId).toBe(bootstrapCallerSpan);
+    expect(bootstrapSpan.kind).toBe(2);
+    expect(bootstrapSpan.pid).not.toBe(serverSpan.pid);
+    expect(bootstrapSpan.pid).not.toBe(remoteAgentSpan.pid);
     // The second flip sent no traceparent: a trace of its own, not this one.
     expect(inTrace().filter((s) => s.name === "kne.manager.v1.LinkService/SetLinkState")).toHaveLength(1);
 
