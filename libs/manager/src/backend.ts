@@ -28,6 +28,8 @@ export interface CreateOptions {
   timeoutMs?: number;
   onProgress?: (event: ProgressEvent) => void;
   signal?: AbortSignal;
+  /** Image pull secrets of this topology's pods (kubernetes backend), besides the backend's own. */
+  imagePullSecrets?: string[];
   /** Host port forwards of the nodes' services. */
   forwarding?: ServiceForwarding;
 }

@@ -102,6 +102,16 @@ describe("manager services", () => {
     expect(backend.calls).toEqual([]);
   });
 
+  it("refuses image pull secrets on a backend that pulls no images, before the backend is called", async () => {
+    const backend = fakeBackend();
+    const t = { name: "lab", nodes: [host("h1")] };
+    const err = await clients(backend).topology.createTopology({ topology: t, imagePullSecrets: ["regcred"] }).then(() => undefined, (e: unknown) => e as ConnectError) as ConnectError;
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect(err.rawMessage).toContain("fake backend");
+    expect(fieldViolationsOf(err).map((v) => v.field)).toEqual(["image_pull_secrets"]);
+    expect(backend.calls).toEqual([]);
+  });
+
   it("requires a topology and names the missing field", async () => {
     const err = await clients(fakeBackend()).topology.createTopology({}).then(() => undefined, (e: unknown) => e as ConnectError) as ConnectError;
     expect(err.code).toBe(Code.InvalidArgument);

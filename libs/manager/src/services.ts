@@ -48,6 +48,23 @@ function required(value: string, field: string): string {
   return value;
 }
 
+/** A topology's image pull secrets: Secret names (DNS subdomains), for a backend that pulls images. */
+function imagePullSecretsFor(names: readonly string[], backend: string): string[] {
+  if (backend !== "kubernetes") {
+    throw new ManagerError("INVALID_ARGUMENT", `image_pull_secrets apply to the kubernetes backend; this manager runs the ${backend} backend, which pulls no images`, [
+      { field: "image_pull_secrets", description: `not used by the ${backend} backend` },
+    ]);
+  }
+  names.forEach((name, i) => {
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+      throw new ManagerError("INVALID_ARGUMENT", `image_pull_secrets[${i}]: ${JSON.stringify(name)} is not a Secret name (lower-case letters, digits, '-' and '.')`, [
+        { field: `image_pull_secrets[${i}]`, description: "is not a Secret name" },
+      ]);
+    }
+  });
+  return [...names];
+}
+
 function durationMs(d: Duration | undefined): number | undefined {
   if (!d) return undefined;
   const ms = Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
@@ -171,6 +188,7 @@ export function createManagerServices(backend: RuntimeBackend, options: ManagerS
             dryRun: req.dryRun,
             timeoutMs: effectiveTimeout(durationMs(req.timeout), ctx),
             signal: ctx.signal,
+            ...(req.imagePullSecrets.length > 0 ? { imagePullSecrets: imagePullSecretsFor(req.imagePullSecrets, backend.name) } : {}),
             forwarding: { all: req.forwardServices, ...(req.forwardAddress !== "" ? { address: req.forwardAddress } : {}) },
           });
         const view = req.dryRun ? await make() : await reconcile("create", make);

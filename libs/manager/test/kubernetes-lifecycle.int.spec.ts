@@ -167,6 +167,22 @@ describe.skipIf(skip)("kubernetes backend: create, show, delete on a real contro
     expect(await labelled(resourceTypes.pod, "too-big")).toEqual([]);
   });
 
+  it("gives a topology's pods its image pull secrets, and refuses a name that cannot be a Secret", async () => {
+    const topology = { name: "pulls", nodes: [{ name: "h1", vendor: topo.Vendor.HOST }, { name: "h2", vendor: topo.Vendor.HOST }], links: [{ aNode: "h1", aInt: "eth1", zNode: "h2", zInt: "eth1" }] };
+    const bad = await api.createTopology({ topology, imagePullSecrets: ["Not_A_Secret"] }).then(() => undefined, (e: unknown) => e as ConnectError);
+    expect(bad?.code).toBe(Code.InvalidArgument);
+    expect(bad?.rawMessage).toContain("image_pull_secrets[0]");
+    await expect(kube.get(resourceTypes.topology, undefined, "pulls")).rejects.toMatchObject({ status: 404 });
+    await api.createTopology({ topology, imagePullSecrets: ["regcred", "mirror-cred"], timeout: { seconds: 60n, nanos: 0 } });
+    const pods = await labelled(resourceTypes.pod, "pulls");
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) {
+      expect((pod as { spec?: { imagePullSecrets?: Array<{ name: string }> } }).spec?.imagePullSecrets).toEqual([{ name: "regcred" }, { name: "mirror-cred" }]);
+    }
+    await api.deleteTopology({ name: "pulls" });
+    expect(await labelled(resourceTypes.pod, "pulls")).toEqual([]);
+  });
+
   it("operator mode auto: the operator's CR where its CRD is installed, the pod it would make elsewhere", async () => {
     // This backend alone reconciles from here on.
     await backend.close();

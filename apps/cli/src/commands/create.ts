@@ -34,7 +34,7 @@ as the topology; 'kne topology service NAME' lists them.
 
 Usage:
   kne create FILE [--dryrun] [--timeout 5m] [--forward-services [--forward-address IP]]
-                  [-o table|json|yaml]
+                  [--image-pull-secret NAME]... [-o table|json|yaml]
 
 Flags:
       --dryrun          validate and show what would be made; make nothing
@@ -45,6 +45,9 @@ Flags:
       --forward-address IP
                         the host address forwards listen on (default 127.0.0.1;
                         0.0.0.0 opens them to every network this host is on)
+      --image-pull-secret NAME
+                        kubernetes backend: a Secret in the topology's namespace
+                        that its pods pull images with (repeat for several)
   -o, --output FORMAT   table (default), json or yaml
 ${connectionHelp}
   -h, --help            Show this help
@@ -68,6 +71,7 @@ Examples:
         timeout: { type: "string" },
         "forward-services": { type: "boolean" },
         "forward-address": { type: "string" },
+        "image-pull-secret": { type: "string", multiple: true },
       },
       allowPositionals: true,
       strict: true,
@@ -93,6 +97,7 @@ Examples:
             timeout: { seconds: BigInt(Math.ceil(timeoutMs / 1000)), nanos: 0 },
             forwardServices: values["forward-services"] ?? false,
             forwardAddress: forwardAddress ?? "",
+            imagePullSecrets: values["image-pull-secret"] ?? [],
           },
           { timeoutMs: timeoutMs + 30_000 },
         );

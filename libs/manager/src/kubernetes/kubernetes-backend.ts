@@ -191,11 +191,16 @@ export class KubernetesBackend implements RuntimeBackend {
   // ---- create / delete / update -----------------------------------------------------------
 
   /** Every node's objects, made once before anything is written: bad input fails early, naming the node and field. */
-  private preflight(topology: topo.Topology, namespace: string): void {
+  private preflight(topology: topo.Topology, namespace: string, imagePullSecrets: string[]): void {
     for (const node of topology.nodes) {
       const links = topology.links.filter((l) => l.aNode === node.name || l.zNode === node.name);
-      kubeObjectsForNode({ topology: topology.name, namespace, node, links, imagePullSecrets: this.options.imagePullSecrets ?? [], operatorMode: "pod" });
+      kubeObjectsForNode({ topology: topology.name, namespace, node, links, imagePullSecrets, operatorMode: "pod" });
     }
+  }
+
+  /** The manager's pull secrets and the topology's, each once. */
+  private pullSecrets(options: CreateOptions): string[] {
+    return [...new Set([...(this.options.imagePullSecrets ?? []), ...(options.imagePullSecrets ?? [])])];
   }
 
   private async writeBootConfigs(topology: string, namespace: string, nodes: readonly topo.Node[]): Promise<void> {
@@ -211,12 +216,13 @@ export class KubernetesBackend implements RuntimeBackend {
     const caches = await this.ready();
     const name = topology.name;
     const namespace = name;
-    this.preflight(topology, namespace);
+    const imagePullSecrets = this.pullSecrets(options);
+    this.preflight(topology, namespace, imagePullSecrets);
     const existing = caches.topologies.get(undefined, name);
     if (existing) {
       throw new ManagerError(existing.metadata.deletionTimestamp ? "FAILED_PRECONDITION" : "ALREADY_EXISTS", existing.metadata.deletionTimestamp ? `topology ${name} is being deleted; create it again once it is gone` : `topology ${name} already exists`);
     }
-    const spec = topologySpecOf(topology, namespace, this.options.imagePullSecrets ?? []);
+    const spec = topologySpecOf(topology, namespace, imagePullSecrets);
     const object: TopologyObject = { apiVersion: KNE_API_VERSION, kind: "Topology", metadata: { name }, spec };
     if (options.dryRun) return this.view({ ...object, status: { phase: "Creating", nodes: topology.nodes.map((n) => ({ name: n.name, phase: "Pending" })) } });
 
@@ -317,7 +323,7 @@ export class KubernetesBackend implements RuntimeBackend {
     const t = await this.requireTopology(desired.name);
     if (t.metadata.deletionTimestamp) throw new ManagerError("FAILED_PRECONDITION", `topology ${desired.name} is being deleted`);
     const namespace = namespaceOf(t);
-    this.preflight(desired, namespace);
+    this.preflight(desired, namespace, t.spec.imagePullSecrets ?? []);
     const current = topologyFromObject(t);
     const plan = planTopology(current, desired);
     // Boot configs are not in the Topology object: a node counts as modified by what is.
