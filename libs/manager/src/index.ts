@@ -27,6 +27,7 @@ export type {
 } from "./backend.ts";
 export { ManagerError, toManagerConnectError, problemViolations, type ManagerCode } from "./errors.ts";
 export { linkId, findLink, endpointRef } from "./link-ref.ts";
+export { checkHostConstraints, readProcSys, type SysctlReader } from "./host-constraints.ts";
 export {
   createManagerServices,
   managerRegistrations,

@@ -16,6 +16,7 @@ import { type ServiceRegistration, serviceRegistration } from "@kne/rpc";
 import { TopologyValidationError, resolveConfigPath, validateTopology } from "@kne/topology";
 import type { RuntimeBackend } from "./backend.ts";
 import { ManagerError, guarded, toManagerConnectError } from "./errors.ts";
+import { type SysctlReader, checkHostConstraints } from "./host-constraints.ts";
 import { endpointRef } from "./link-ref.ts";
 import { type StreamSource, WatchHub, type WatchHubOptions } from "./watch-hub.ts";
 
@@ -39,6 +40,8 @@ export interface ManagerLimits {
 export interface ManagerServiceOptions {
   limits?: ManagerLimits;
   watch?: WatchHubOptions;
+  /** Where host constraints are read (default: this host's /proc/sys). */
+  readSysctl?: SysctlReader;
 }
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
@@ -183,6 +186,7 @@ export function createManagerServices(backend: RuntimeBackend, options: ManagerS
     createTopology: (req, ctx) =>
       guarded(async () => {
         const topology = await prepareTopology(req.topology, req.baseDir, "topology", limits);
+        await checkHostConstraints(topology, options.readSysctl);
         const make = () =>
           backend.createTopology(topology, {
             dryRun: req.dryRun,
@@ -214,6 +218,7 @@ export function createManagerServices(backend: RuntimeBackend, options: ManagerS
     updateTopology: (req, ctx) =>
       guarded(async () => {
         const topology = await prepareTopology(req.topology, req.baseDir, "topology", limits);
+        await checkHostConstraints(topology, options.readSysctl);
         const update = () => backend.updateTopology(topology, { dryRun: req.dryRun, timeoutMs: effectiveTimeout(durationMs(req.timeout), ctx) });
         const result = req.dryRun ? await update() : await reconcile("update", update);
         return { topology: result.view.topology, status: result.view.status, changes: result.changes };
@@ -378,6 +383,7 @@ export function createManagerServices(backend: RuntimeBackend, options: ManagerS
     createTopology: (req, ctx) =>
       guarded(async () => {
         const topology = await prepareTopology(req.topology, "", "topology", limits);
+        await checkHostConstraints(topology, options.readSysctl);
         const view = await backend.createTopology(topology, { timeoutMs: effectiveTimeout(undefined, ctx), signal: ctx.signal });
         return { topologyName: view.topology.name, state: controllerState(view.status.phase), topology: view.topology };
       }),
