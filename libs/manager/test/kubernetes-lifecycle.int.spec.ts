@@ -203,6 +203,14 @@ describe.skipIf(skip)("kubernetes backend: create, show, delete on a real contro
       expect(crs.items.map((c) => [c.metadata.name, c.metadata.labels?.["kne.dev/topology"]])).toEqual([["ceos", "auto"]]);
       const pods = await labelled(resourceTypes.pod, "auto");
       expect(pods.map((p) => p.metadata.labels?.["kne.dev/node"])).toEqual(["srl"]);
+      // An update that removes the cEOS node removes its CR (and touches the SR Linux pod not).
+      const srlPod = pods[0]!;
+      await api.updateTopology({ topology: { name: "auto", nodes: [{ name: "srl", vendor: topo.Vendor.NOKIA }] }, timeout: { seconds: 60n, nanos: 0 } });
+      await until("the cEOS CR to be deleted", 30_000, async () => {
+        const left = await kube.request<{ items: KubeObject[] }>("LIST", "GET", "/apis/ceoslab.arista.com/v1alpha1/namespaces/auto/ceoslabdevices");
+        return left.items.length === 0 ? true : undefined;
+      });
+      expect((await labelled(resourceTypes.pod, "auto")).map((p) => p.metadata.uid)).toEqual([srlPod.metadata.uid]);
       await api.deleteTopology({ name: "auto" });
       await expect(kube.request("GET", "GET", "/apis/ceoslab.arista.com/v1alpha1/namespaces/auto/ceoslabdevices/ceos")).rejects.toMatchObject({ status: 404 });
     } finally {

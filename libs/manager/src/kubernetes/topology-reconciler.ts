@@ -71,6 +71,8 @@ export class TopologyReconciler {
   readonly runtime = new Map<string, Map<string, NodeRuntime>>();
   /** Hashes of operator CRs applied by this process (they are not cached by a watch). */
   private readonly appliedCrs = new Map<string, string>();
+  /** Operator CRs this process applied, by the same key: what removeUnwanted deletes when their node goes. */
+  private readonly crOwners = new Map<string, { object: Pick<KubeObject, "apiVersion" | "kind">; namespace: string; name: string; node: string }>();
   private readonly crdPresence = new Map<string, { installed: boolean; at: number }>();
   /** The phase last logged per topology (the cache may lag behind what this process wrote). */
   private readonly loggedPhase = new Map<string, string>();
@@ -164,7 +166,11 @@ export class TopologyReconciler {
     for (const r of [0, 1, 2]) {
       await forEachConcurrently(toApply.filter((o) => rank(o) === r), this.options.applyConcurrency ?? 32, async (o) => {
         await this.client.apply(o);
-        if (!this.isCached(o)) this.appliedCrs.set(`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, o.metadata.annotations![APPLIED_HASH_ANNOTATION]!);
+        if (!this.isCached(o)) {
+          const key = `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
+          this.appliedCrs.set(key, o.metadata.annotations![APPLIED_HASH_ANNOTATION]!);
+          this.crOwners.set(key, { object: { apiVersion: o.apiVersion, kind: o.kind }, namespace: o.metadata.namespace!, name: o.metadata.name, node: o.metadata.labels![NODE_LABEL]! });
+        }
       });
     }
 
@@ -279,6 +285,13 @@ export class TopologyReconciler {
       for (const obj of cache.list((o) => ours(o) && nodeGone(o))) doomed.push({ rt, obj });
     }
     for (const obj of this.caches.links.list((l) => ours(l) && !links.has(l.metadata.name))) doomed.push({ rt: resourceTypes.link, obj });
+    // Operator CRs are not cached: those this process made for a node the spec no longer has.
+    for (const [key, cr] of this.crOwners) {
+      if (cr.namespace !== ns || nodes.has(cr.node)) continue;
+      doomed.push({ rt: this.client.typeOf(cr.object), obj: { ...cr.object, metadata: { name: cr.name, namespace: cr.namespace } } });
+      this.crOwners.delete(key);
+      this.appliedCrs.delete(key);
+    }
     await forEachConcurrently(doomed, this.options.applyConcurrency ?? 32, async ({ rt, obj }) => {
       await this.client.delete(rt, obj.metadata.namespace, obj.metadata.name).catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
@@ -381,6 +394,7 @@ export class TopologyReconciler {
     ]);
     this.runtime.delete(name);
     for (const key of [...this.appliedCrs.keys()]) if (key.split("/")[1] === ns) this.appliedCrs.delete(key);
+    for (const key of [...this.crOwners.keys()]) if (key.split("/")[1] === ns) this.crOwners.delete(key);
     this.options.logger.info({ topology: name }, "topology finalized");
   }
 }
