@@ -19,6 +19,7 @@ export type ManagerCode =
   | "UNAVAILABLE"
   | "DEADLINE_EXCEEDED"
   | "ABORTED"
+  | "CANCELLED"
   | "INTERNAL";
 
 const codes: Readonly<Record<string, Code>> = {
@@ -32,6 +33,7 @@ const codes: Readonly<Record<string, Code>> = {
   UNAVAILABLE: Code.Unavailable,
   DEADLINE_EXCEEDED: Code.DeadlineExceeded,
   ABORTED: Code.Aborted,
+  CANCELLED: Code.Canceled,
   INTERNAL: Code.Internal,
 };
 

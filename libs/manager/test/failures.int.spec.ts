@@ -17,7 +17,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (h) {
-    for (const name of ["fail-invalid", "fail-ceos", "fail-start", "host-3node"]) await deleteQuietly(h, name);
+    for (const name of ["fail-invalid", "fail-ceos", "fail-start", "host-3node", "cancel-frr"]) await deleteQuietly(h, name);
     await h.close();
   }
 });
@@ -105,6 +105,23 @@ describe("failures", () => {
     await h.topology.deleteTopology({ name: "host-3node" });
     expect(kernelLeftovers("host-3node")).toEqual({ namespaces: [], ports: [] });
     expect(processesUsing(h.stateDir)).toEqual([]);
+  });
+
+  it("stops waiting when the caller cancels a create: the topology stays as made, with a status saying so, and delete removes it", async () => {
+    const request = await exampleRequest("frr-2node-ebgp/topology.pb.txt");
+    request.topology.name = "cancel-frr";
+    const abort = new AbortController();
+    // FRR nodes take a second or more to answer on vty: the cancel lands while create waits.
+    setTimeout(() => abort.abort(), 300);
+    const err = await failure(h.topology.createTopology(request, { signal: abort.signal }));
+    expect(err.code).toBe(Code.Canceled);
+    const stopped = await waitFor("the create to stop on the cancel", async () => {
+      const view = await h.topology.getTopology({ name: "cancel-frr" });
+      return view.status!.phase === managerv1.TopologyPhase.ERROR ? view.status! : undefined;
+    }, 15_000);
+    expect(stopped.conditions.find((c) => c.type === "Ready")?.message).toMatch(/cancelled/);
+    await h.topology.deleteTopology({ name: "cancel-frr" });
+    expect(kernelLeftovers("cancel-frr")).toEqual({ namespaces: [], ports: [] });
   });
 
   it("answers NOT_FOUND for what does not exist", async () => {

@@ -330,7 +330,7 @@ export class LocalBackend implements RuntimeBackend {
         const made = Date.now();
         await this.settleUnsupervised(state, topology.nodes);
         const settled = Date.now();
-        await this.waitReady(state, topology.nodes.map((n) => n.name), options.timeoutMs ?? DEFAULT_TIMEOUT_MS, progress);
+        await this.waitReady(state, topology.nodes.map((n) => n.name), options.timeoutMs ?? DEFAULT_TIMEOUT_MS, progress, options.signal);
         if (forwarded) {
           await waitForwards(this.store, state, topology, { deadline: started + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS), supervisorAlive: () => isAlive(state.supervisor) });
         }
@@ -491,10 +491,14 @@ export class LocalBackend implements RuntimeBackend {
   }
 
   /** Polls node status until every node is ready; fails at the first failed node or at the deadline. */
-  private async waitReady(state: TopologyState, names: readonly string[], timeoutMs: number, progress: (node: string | undefined, phase: string, message?: string) => void): Promise<void> {
+  private async waitReady(state: TopologyState, names: readonly string[], timeoutMs: number, progress: (node: string | undefined, phase: string, message?: string) => void, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const last = new Map<string, string>();
     for (;;) {
+      // The caller went away: stop waiting; what was made stays, like after a timeout.
+      if (signal?.aborted) {
+        throw new ManagerError("CANCELLED", `the caller cancelled the create of ${state.name} while its nodes were starting; what was made stays ('kne show ${state.name}', 'kne delete ${state.name}')`);
+      }
       const statuses = await Promise.all(names.map(async (n) => ({ name: n, status: await this.nodeStatus(state, n) })));
       for (const { name, status } of statuses) {
         const key = `${status.phase}\u0000${status.message}`;
