@@ -35,9 +35,10 @@ describe.skipIf(!canRun)("kill -9 mid-apply", () => {
     const first = await startAgentProcess(args);
     const client = createClient(agentv1.AgentService, createGrpcTransport({ baseUrl: first.url }));
     const applying = client.applyWires(ringRequest(t)).catch((err: unknown) => err);
-    // Mid-apply: once the kernel shows the first namespace of the ring, wait 50-200 ms more.
+    // Mid-apply: once the kernel shows the first namespace of the ring, wait 20-120 ms more
+    // (a 100-ring's whole pass takes ~200 ms here: this lands in netns-add, create or setup).
     await waitFor("the first namespace of the ring", async () => ((await topologyNamespaces(t)).length > 0 ? true : undefined), 30_000, 5);
-    const delayMs = 50 + Math.floor(Math.random() * 150);
+    const delayMs = 20 + Math.floor(Math.random() * 100);
     await new Promise((r) => setTimeout(r, delayMs));
     expect(await first.kill("SIGKILL")).toBe(-1);
     expect(await applying).toBeInstanceOf(Error);
@@ -48,8 +49,10 @@ describe.skipIf(!canRun)("kill -9 mid-apply", () => {
 
     const second = await startAgentProcess(args);
     try {
-      const converged = await second.waitForLine((l) => l["msg"] === "topology converged" && l["topology"] === t, 120_000);
-      console.info(`restart converged in ${String(converged["elapsedMs"])} ms with ${String(converged["operations"])} operations`);
+      // "topology checked" when the kill came after the kernel work but before the reply:
+      // the restart then finds nothing to do (the checks below still hold it to the ring).
+      const converged = await second.waitForLine((l) => (l["msg"] === "topology converged" || l["msg"] === "topology checked") && l["topology"] === t, 120_000);
+      console.info(`restart ${String(converged["msg"]).replace("topology ", "")} in ${String(converged["elapsedMs"])} ms with ${String(converged["operations"])} operations`);
       // Exactly the desired set: N namespaces, each with eth1, eth2 (ours, up, carrier) and lo.
       const names = await topologyNamespaces(t);
       expect(names).toEqual(Array.from({ length: N }, (_, i) => nodeNetnsName(t, `n${i}`)).sort());

@@ -1,21 +1,25 @@
 /**
- * The manager in this process: the local (or kubernetes) backend behind the manager's services, reached
- * through Connect's router transport, so that callers (the `kne` CLI, tests) use the same
- * clients as with a remote topology-manager.
+ * The manager in this process: the local (or kubernetes) backend behind the manager's
+ * services, reached through Connect's router transport, so that callers (the `kne` CLI,
+ * tests) use the same clients as with a remote topology-manager.
  */
 import { createRouterTransport, type Transport } from "@connectrpc/connect";
+import type { RuntimeBackend } from "./backend.ts";
 import { KubernetesBackend, type KubernetesBackendOptions } from "./kubernetes/kubernetes-backend.ts";
 import { LocalBackend, type LocalBackendOptions } from "./local/local-backend.ts";
 import { createManagerServices, registerManagerServices } from "./services.ts";
 
-export interface EmbeddedManager {
+export interface Embedded<B extends RuntimeBackend> {
   transport: Transport;
-  backend: LocalBackend;
+  backend: B;
   close(): Promise<void>;
 }
 
-export function createEmbeddedManager(options: LocalBackendOptions = {}): EmbeddedManager {
-  const backend = new LocalBackend(options);
+export type EmbeddedManager = Embedded<LocalBackend>;
+export type EmbeddedKubernetesManager = Embedded<KubernetesBackend>;
+
+/** The manager's services over `backend`, in this process. */
+function embed<B extends RuntimeBackend>(backend: B): Embedded<B> {
   const services = createManagerServices(backend);
   const transport = createRouterTransport((router) => registerManagerServices(router, services));
   // The watch hub keeps a backend subscription open for a while after its last watcher
@@ -27,22 +31,11 @@ export function createEmbeddedManager(options: LocalBackendOptions = {}): Embedd
   return { transport, backend, close };
 }
 
-export interface EmbeddedKubernetesManager {
-  transport: Transport;
-  backend: KubernetesBackend;
-  close(): Promise<void>;
+export function createEmbeddedManager(options: LocalBackendOptions = {}): EmbeddedManager {
+  return embed(new LocalBackend(options));
 }
 
 /** The manager in this process over a Kubernetes cluster (`kne --backend kubernetes`). */
 export function createEmbeddedKubernetesManager(options: KubernetesBackendOptions = {}): EmbeddedKubernetesManager {
-  const backend = new KubernetesBackend(options);
-  const services = createManagerServices(backend);
-  const transport = createRouterTransport((router) => registerManagerServices(router, services));
-  // The watch hub keeps a backend subscription open for a while after its last watcher
-  // leaves; a closing manager ends it now so that the process can exit.
-  const close = () => {
-    services.watchHub.close();
-    return backend.close();
-  };
-  return { transport, backend, close };
+  return embed(new KubernetesBackend(options));
 }
