@@ -16,6 +16,7 @@ import { type ServiceRegistration, serviceRegistration } from "@kne/rpc";
 import { TopologyValidationError, resolveConfigPath, validateTopology } from "@kne/topology";
 import type { RuntimeBackend } from "./backend.ts";
 import { ManagerError, guarded, toManagerConnectError } from "./errors.ts";
+import { dns1123Subdomain } from "@kne/vendors";
 import { type SysctlReader, checkHostConstraints } from "./host-constraints.ts";
 import { endpointRef } from "./link-ref.ts";
 import { type StreamSource, WatchHub, type WatchHubOptions } from "./watch-hub.ts";
@@ -59,7 +60,7 @@ function imagePullSecretsFor(names: readonly string[], backend: string): string[
     ]);
   }
   names.forEach((name, i) => {
-    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+    if (!dns1123Subdomain(name)) {
       throw new ManagerError("INVALID_ARGUMENT", `image_pull_secrets[${i}]: ${JSON.stringify(name)} is not a Secret name (lower-case letters, digits, '-' and '.')`, [
         { field: `image_pull_secrets[${i}]`, description: "is not a Secret name" },
       ]);

@@ -19,3 +19,22 @@ export async function* observeStream<T>(stream: AsyncIterable<T>, finish: (err?:
     if (!settled) finish(new ConnectError("stream abandoned by its consumer", Code.Canceled));
   }
 }
+
+/**
+ * Runs a call and reports once when it is over: a unary call when its response (or error)
+ * arrives, a streaming one when its stream ends (see `observeStream`).
+ */
+export async function observeCall<R extends { stream: boolean; message: unknown }>(call: () => Promise<R>, finish: (err?: unknown) => void): Promise<R> {
+  let res: R;
+  try {
+    res = await call();
+  } catch (err) {
+    finish(err);
+    throw err;
+  }
+  if (!res.stream) {
+    finish();
+    return res;
+  }
+  return { ...res, message: observeStream(res.message as AsyncIterable<unknown>, finish) };
+}

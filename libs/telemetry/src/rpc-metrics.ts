@@ -1,6 +1,6 @@
 import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { metrics, type Histogram } from "@opentelemetry/api";
-import { observeStream } from "./observe-stream";
+import { observeCall } from "./observe-stream";
 
 /**
  * Buckets in milliseconds: from a fast unary call on loopback (sub-millisecond) to a
@@ -31,16 +31,6 @@ export function metricsInterceptor(): Interceptor {
         "rpc.grpc.status_code": err === undefined ? 0 : ConnectError.from(err).code,
       });
     };
-    try {
-      const res = await next(req);
-      if (!res.stream) {
-        finish();
-        return res;
-      }
-      return { ...res, message: observeStream(res.message, finish) };
-    } catch (err) {
-      finish(err);
-      throw err;
-    }
+    return observeCall(() => next(req), finish);
   };
 }

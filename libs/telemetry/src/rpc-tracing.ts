@@ -13,7 +13,7 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import { grpcCodeName, isServerFault } from "./rpc-codes";
-import { observeStream } from "./observe-stream";
+import { observeCall } from "./observe-stream";
 
 /**
  * The trace context of the current call (its span), for handlers that start child spans:
@@ -64,17 +64,7 @@ export function tracingInterceptor(options: TracingOptions): Interceptor {
     if (!server) propagation.inject(ctx, req.header, headerSetter);
     req.contextValues.set(traceContextKey, ctx);
     const finish = (err?: unknown): void => endSpan(span, err, server);
-    try {
-      const res = await otelContext.with(ctx, () => next(req));
-      if (!res.stream) {
-        finish();
-        return res;
-      }
-      return { ...res, message: observeStream(res.message, finish) };
-    } catch (err) {
-      finish(err);
-      throw err;
-    }
+    return observeCall(() => otelContext.with(ctx, () => next(req)), finish);
   };
 }
 

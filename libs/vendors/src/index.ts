@@ -65,6 +65,7 @@ export { gobgpConfigType, type GobgpConfigType } from "./gobgp/gobgp-config";
 export { defaultBirdConfig } from "./bird/bird";
 export { BOOT_CONFIG_ENV } from "./host/host";
 export {
+  dns1123Subdomain,
   kubeObjectsForNode,
   NODE_LABEL,
   podInterfaceName,

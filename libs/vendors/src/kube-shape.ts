@@ -236,7 +236,8 @@ export function kubeNodeContext(input: NodeObjectsInput): KubeNodeContext {
   };
 }
 
-function dns1123Subdomain(name: string): boolean {
+/** A valid name for most Kubernetes objects (a DNS-1123 subdomain): Secrets, ConfigMaps, Services. */
+export function dns1123Subdomain(name: string): boolean {
   return name.length <= 253 && name.split(".").every((part) => dns1123Label.test(part));
 }
 

@@ -69,10 +69,8 @@ export interface NodeRuntime {
 export class TopologyReconciler {
   /** Per topology and node: how its pods are found (from the last pass). */
   readonly runtime = new Map<string, Map<string, NodeRuntime>>();
-  /** Hashes of operator CRs applied by this process (they are not cached by a watch). */
-  private readonly appliedCrs = new Map<string, string>();
-  /** Operator CRs this process applied, by the same key: what removeUnwanted deletes when their node goes. */
-  private readonly crOwners = new Map<string, { object: Pick<KubeObject, "apiVersion" | "kind">; namespace: string; name: string; node: string }>();
+  /** Operator CRs applied by this process (not cached by a watch): their hash, and the node removeUnwanted deletes them with. */
+  private readonly appliedCrs = new Map<string, { hash: string; object: Pick<KubeObject, "apiVersion" | "kind">; namespace: string; name: string; node: string }>();
   private readonly crdPresence = new Map<string, { installed: boolean; at: number }>();
   /** The phase last logged per topology (the cache may lag behind what this process wrote). */
   private readonly loggedPhase = new Map<string, string>();
@@ -168,8 +166,13 @@ export class TopologyReconciler {
         await this.client.apply(o);
         if (!this.isCached(o)) {
           const key = `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
-          this.appliedCrs.set(key, o.metadata.annotations![APPLIED_HASH_ANNOTATION]!);
-          this.crOwners.set(key, { object: { apiVersion: o.apiVersion, kind: o.kind }, namespace: o.metadata.namespace!, name: o.metadata.name, node: o.metadata.labels![NODE_LABEL]! });
+          this.appliedCrs.set(key, {
+            hash: o.metadata.annotations![APPLIED_HASH_ANNOTATION]!,
+            object: { apiVersion: o.apiVersion, kind: o.kind },
+            namespace: o.metadata.namespace!,
+            name: o.metadata.name,
+            node: o.metadata.labels![NODE_LABEL]!,
+          });
         }
       });
     }
@@ -243,7 +246,7 @@ export class TopologyReconciler {
   /** Whether the object exists as last applied; an existing pod is never re-applied (its spec is immutable). */
   private upToDate(o: KubeObject, hash: string): boolean {
     const cache = this.cacheFor(o.kind);
-    if (!cache) return this.appliedCrs.get(`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`) === hash;
+    if (!cache) return this.appliedCrs.get(`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)?.hash === hash;
     const current = cache.get(o.metadata.namespace, o.metadata.name);
     if (!current || current.metadata.deletionTimestamp) return current !== undefined;
     if (o.kind === "Pod") return true;
@@ -286,10 +289,9 @@ export class TopologyReconciler {
     }
     for (const obj of this.caches.links.list((l) => ours(l) && !links.has(l.metadata.name))) doomed.push({ rt: resourceTypes.link, obj });
     // Operator CRs are not cached: those this process made for a node the spec no longer has.
-    for (const [key, cr] of this.crOwners) {
+    for (const [key, cr] of this.appliedCrs) {
       if (cr.namespace !== ns || nodes.has(cr.node)) continue;
       doomed.push({ rt: this.client.typeOf(cr.object), obj: { ...cr.object, metadata: { name: cr.name, namespace: cr.namespace } } });
-      this.crOwners.delete(key);
       this.appliedCrs.delete(key);
     }
     await forEachConcurrently(doomed, this.options.applyConcurrency ?? 32, async ({ rt, obj }) => {
@@ -394,7 +396,6 @@ export class TopologyReconciler {
     ]);
     this.runtime.delete(name);
     for (const key of [...this.appliedCrs.keys()]) if (key.split("/")[1] === ns) this.appliedCrs.delete(key);
-    for (const key of [...this.crOwners.keys()]) if (key.split("/")[1] === ns) this.crOwners.delete(key);
     this.options.logger.info({ topology: name }, "topology finalized");
   }
 }
