@@ -21,6 +21,24 @@ function fieldOf(fn: () => unknown): string | undefined {
 }
 
 describe("compileTopology", () => {
+  it("turns a namespace's bridge port into a veth from the host bridge to the node, checking its fields", () => {
+    const port = { interface: "eth0", addresses: ["198.19.0.2/16"], hostInterface: "kmg0123456789ab", bridge: "kne-mgmt" };
+    const compiled = compileTopology(request({ namespaces: [{ node: "r1", create: true, bridgePort: port }] }), ctx);
+    expect(compiled.desired.wires).toEqual([
+      {
+        kind: "veth",
+        uid: "port.kmg0123456789ab",
+        a: { netns: "", ifname: "kmg0123456789ab", master: "kne-mgmt", adminUp: true },
+        b: { netns: nodeNetnsName("t1", "r1"), ifname: "eth0", adminUp: true, addresses: ["198.19.0.2/16"] },
+      },
+    ]);
+    expect(compiled.wireCount).toBe(1);
+    const bad = (p: Partial<typeof port>) => fieldOf(() => compileTopology(request({ namespaces: [{ node: "r1", bridgePort: { ...port, ...p } }] }), ctx));
+    expect(bad({ addresses: ["198.19.0.2"] })).toBe("namespaces[0].bridge_port.addresses[0]");
+    expect(bad({ bridge: "" })).toBe("namespaces[0].bridge_port.bridge");
+    expect(bad({ hostInterface: "x".repeat(16) })).toBe("namespaces[0].bridge_port.host_interface");
+  });
+
   it("turns each peer kind into its data plane wire, with states, impairments and addresses", () => {
     const compiled = compileTopology(
       request({

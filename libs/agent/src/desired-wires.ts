@@ -22,6 +22,7 @@ import {
   nodeNetnsName,
   normalizeMac,
   parseOwnedNetnsName,
+  validateCidr,
   validateDesiredState,
   validateIfname,
   validateImpairments,
@@ -155,17 +156,6 @@ export function validateAgentAddress(address: string, field: string): string {
   return address;
 }
 
-/** `address/prefix`. */
-export function validateCidr(cidr: string, field: string): string {
-  const [address, prefix, ...rest] = cidr.split("/");
-  const max = address?.includes(":") ? 128 : 32;
-  if (rest.length > 0 || address === undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix) || Number(prefix) > max) {
-    throw new InvalidArgumentError(`${JSON.stringify(cidr)} must be an address with a prefix length (198.51.100.1/24)`, field);
-  }
-  validateIpAddress(address, field);
-  return cidr;
-}
-
 /** Validates a local endpoint's own fields and returns its data plane spec (netns filled by the caller). */
 function endpointSpec(ep: agentv1.LocalEndpoint | undefined, field: string, netns: string, adminUp: boolean, impairments: Impairments | undefined): EndpointSpec {
   if (!ep) throw new InvalidArgumentError("is required", field);
@@ -185,6 +175,24 @@ function endpointSpec(ep: agentv1.LocalEndpoint | undefined, field: string, netn
 }
 
 /**
+ * A node's port on a host bridge: a veth whose first end is in the host namespace on the
+ * bridge (the kernel enslaves it as it creates it) and whose peer is the node's interface
+ * with its addresses. Its uid comes from the host end's name, unique on the host.
+ */
+function bridgePortWire(port: agentv1.BridgePort, field: string, netns: string, hostNetns: string): WireSpec {
+  validateIfname(port.interface, `${field}.interface`);
+  validateIfname(port.hostInterface, `${field}.host_interface`);
+  validateIfname(port.bridge, `${field}.bridge`);
+  port.addresses.forEach((a, i) => validateCidr(a, `${field}.addresses[${i}]`));
+  return {
+    kind: "veth",
+    uid: `port.${port.hostInterface}`,
+    a: { netns: hostNetns, ifname: port.hostInterface, master: port.bridge, adminUp: true },
+    b: { netns, ifname: port.interface, adminUp: true, ...(port.addresses.length > 0 ? { addresses: [...port.addresses] } : {}) },
+  };
+}
+
+/**
  * Compiles the request into the data plane's desired state. Throws `InvalidArgumentError`
  * with a request field path for the first problem.
  */
@@ -194,6 +202,7 @@ export function compileTopology(request: agentv1.ApplyWiresRequest, ctx: Compile
   const nodeNetns = new Map<string, string>();
   const namespaces: NamespaceSpec[] = [];
   const used = new Set<string>();
+  const bridgePorts: WireSpec[] = [];
   request.namespaces.forEach((ns, i) => {
     const field = `namespaces[${i}]`;
     validateNodeName(ns.node, `${field}.node`);
@@ -204,6 +213,7 @@ export function compileTopology(request: agentv1.ApplyWiresRequest, ctx: Compile
     if (!owned && ns.create) throw new InvalidArgumentError(`only namespaces named kne.${topology}.<node> can be created by the agent`, `${field}.create`);
     nodeNetns.set(ns.node, netns);
     if (owned) namespaces.push({ name: netns });
+    if (ns.bridgePort) bridgePorts.push(bridgePortWire(ns.bridgePort, `${field}.bridge_port`, netns, ctx.hostNetns));
   });
   const netnsOf = (node: string): string => nodeNetns.get(node) ?? nodeNetnsName(topology, node);
 
@@ -308,6 +318,7 @@ export function compileTopology(request: agentv1.ApplyWiresRequest, ctx: Compile
     wires.push({ kind: "vxlan", uid: t.uid, endpoint, vni: t.vni, underlay: { netns: ctx.hostNetns, local: localUnderlay, remote: t.remoteUnderlay } });
   }
 
+  wires.push(...bridgePorts);
   const desired: DesiredState = { topology, scope: ctx.scope, namespaces, wires };
   try {
     validateDesiredState(desired);
@@ -318,7 +329,7 @@ export function compileTopology(request: agentv1.ApplyWiresRequest, ctx: Compile
     throw err;
   }
   for (const ns of namespaces) used.add(ns.name);
-  if (ctx.hostNetns !== HOST_NETNS && wires.some((w) => w.kind === "vxlan" || w.kind === "macvlan")) used.add(ctx.hostNetns);
-  const wireCount = request.wires.length + wires.filter((w) => w.kind === "vxlan" && !request.wires.some((r) => r.uid.toString() === w.uid)).length;
+  if (ctx.hostNetns !== HOST_NETNS && (bridgePorts.length > 0 || wires.some((w) => w.kind === "vxlan" || w.kind === "macvlan"))) used.add(ctx.hostNetns);
+  const wireCount = request.wires.length + bridgePorts.length + wires.filter((w) => w.kind === "vxlan" && !request.wires.some((r) => r.uid.toString() === w.uid)).length;
   return { desired, endpoints, specs, peers, addresses, pending, namespaces: used, wireCount };
 }

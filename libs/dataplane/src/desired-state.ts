@@ -11,6 +11,7 @@ import {
   fabricNetnsName,
   normalizeMac,
   parseOwnedNetnsName,
+  validateCidr,
   validateIfname,
   validateIpAddress,
   validateMtu,
@@ -31,6 +32,10 @@ export interface EndpointSpec {
   adminUp?: boolean;
   /** Egress impairments of this endpoint. */
   impairments?: Impairments;
+  /** A bridge in the endpoint's namespace that the device is a port of (it must exist). */
+  master?: string;
+  /** Addresses (address/prefix) the device carries; other addresses found on it are left alone. */
+  addresses?: string[];
 }
 
 /** Two endpoints on this host joined by a veth pair. */
@@ -147,6 +152,8 @@ function validateEndpoint(ep: EndpointSpec, field: string, topology: string): vo
   if (ep.mtu !== undefined) validateMtu(ep.mtu, `${field}.mtu`);
   if (ep.mac !== undefined) normalizeMac(ep.mac, `${field}.mac`);
   if (ep.impairments) validateImpairments(ep.impairments, `${field}.impairments`);
+  if (ep.master !== undefined) validateIfname(ep.master, `${field}.master`);
+  ep.addresses?.forEach((a, i) => validateCidr(a, `${field}.addresses[${i}]`));
 }
 
 /** Throws `InvalidArgumentError` for the first problem; returns the state unchanged. */

@@ -17,6 +17,7 @@ interface FakeDevice {
   mac: string;
   up: boolean;
   master?: string;
+  addresses?: string[];
   peer?: { netns: string; ifname: string };
   parent?: { netns: string; ifname: string };
   vxlan?: { vni: number; local: string; remote: string; port: number };
@@ -136,6 +137,11 @@ export class FakeKernel {
   private ip(netns: string, a: string[]): void {
     if (a[0] === "netns" && a[1] === "add") return this.addNetns(a[2]!);
     if (a[0] === "netns" && a[1] === "del") return this.deleteNetns(a[2]!);
+    if (a[0] === "addr" && a[1] === "replace" && a[3] === "dev") {
+      const d = this.dev(netns, a[4]!);
+      d.addresses = [...(d.addresses ?? []).filter((x) => x !== a[2]), a[2]!];
+      return;
+    }
     if (a[0] !== "link") throw new Error(`fake ip: unsupported ${a.join(" ")}`);
     if (a[1] === "del") return this.deleteDevice(netns, a[3]!);
     if (a[1] === "set") {
@@ -283,6 +289,7 @@ export class FakeKernel {
           operState: carrier ? "UP" : d.up ? "LOWERLAYERDOWN" : "DOWN",
           flags: [...(d.up ? ["UP"] : []), ...(carrier ? ["LOWER_UP"] : [])],
           master: d.master,
+          addresses: [...(d.addresses ?? [])],
           linkIndex: peer?.ifindex ?? parent?.ifindex,
           qdisc: d.qdiscs.find((q) => q.root)?.kind ?? "noqueue",
           vxlan: d.vxlan,

@@ -3,13 +3,14 @@
  * whose alias is `kne:<topology>:<uid>` in any other namespace (the host's included), our nft
  * table `kne_<topology>` and the loss sink. Nothing without our marker is touched.
  */
+import { existsSync } from "node:fs";
 import type { KernelOperation } from "./batch.ts";
 import { removeStaleProbeNamespaces, PROBE_NETNS_PREFIX } from "./capabilities.ts";
 import { processRunner } from "./command-runner.ts";
 import { type ApplyReport, type ExecutorOptions, applyOperations } from "./executor.ts";
 import { nftClearLossScript, nftDeleteTableScript } from "./impairments.ts";
 import { HOST_NETNS, SINK_IFNAME, isOwnedNetns, validateTopologyId } from "./names.ts";
-import { listNetns, observeNamespaces } from "./observe.ts";
+import { listNetnsEntries, observeNamespaces } from "./observe.ts";
 
 export interface KeepSet {
   /** Our namespaces to keep. */
@@ -35,12 +36,16 @@ export interface GarbageReport extends ApplyReport {
 export async function collectGarbage(topology: string, keep: KeepSet, options: GarbageCollectionOptions = {}): Promise<GarbageReport> {
   validateTopologyId(topology);
   const runner = options.runner ?? processRunner;
-  const names = await listNetns(runner);
+  const entries = await listNetnsEntries(runner);
+  const names = entries.map((e) => e.name);
   await removeStaleProbeNamespaces(names, runner);
   const keepNs = new Set(keep.namespaces ?? []);
   const keepUids = new Set(keep.uids ?? []);
   const doomed = names.filter((n) => isOwnedNetns(n, topology) && !keepNs.has(n));
   const doomedSet = new Set(doomed);
+  // Host veths whose peer is in a namespace about to go (management ports) go with it: the
+  // kernel removes them shortly after `netns del`, far faster than one `link del` each.
+  const doomedIds = new Set(entries.flatMap((e) => (doomedSet.has(e.name) && e.id !== undefined ? [e.id] : [])));
   const scan = options.scanNamespaces ?? names.filter((n) => !doomedSet.has(n) && !n.startsWith(PROBE_NETNS_PREFIX));
   const observed = await observeNamespaces(
     [HOST_NETNS, ...scan.filter((n) => n !== HOST_NETNS && !doomedSet.has(n))].map((netns) => ({ netns, nft: "auto" as const })),
@@ -48,11 +53,17 @@ export async function collectGarbage(topology: string, keep: KeepSet, options: G
   );
   const ops: KernelOperation[] = [];
   const deletedInterfaces: string[] = [];
+  const riding: string[] = [];
   for (const [netns, ns] of observed.namespaces) {
     const ours = ns.interfaces.filter((i) => i.owner?.topology === topology && i.ifname !== SINK_IFNAME);
     const kept = ours.filter((i) => keepUids.has(i.owner!.uid));
     for (const i of ours) {
       if (keepUids.has(i.owner!.uid)) continue;
+      if (netns === HOST_NETNS && i.kind === "veth" && i.linkNetnsId !== undefined && doomedIds.has(i.linkNetnsId)) {
+        riding.push(i.ifname);
+        deletedInterfaces.push(`(host)/${i.ifname}`);
+        continue;
+      }
       ops.push({ phase: "prepare", tool: "ip", netns, args: ["link", "del", "dev", i.ifname], object: `netns ${netns || "(host)"} dev ${i.ifname}`, ignore: ["NOT_FOUND"] });
       deletedInterfaces.push(`${netns || "(host)"}/${i.ifname}`);
     }
@@ -76,7 +87,33 @@ export async function collectGarbage(topology: string, keep: KeepSet, options: G
     ops.push({ phase: "netns-delete", tool: "ip", netns: HOST_NETNS, args: ["netns", "del", n], object: `netns ${n}`, ignore: ["NOT_FOUND"] });
   }
   const report = await applyOperations(ops, { ...options, runner });
+  // Returning means gone: wait for the kernel to take the host ends along, and delete any
+  // still there at the deadline (a namespace kept alive by a process of someone else's).
+  const left = await waitUntilGone(riding, RIDING_DEADLINE_MS);
+  if (left.length > 0) {
+    const late = await applyOperations(
+      left.map((ifname) => ({ phase: "prepare", tool: "ip", netns: HOST_NETNS, args: ["link", "del", "dev", ifname], object: `netns (host) dev ${ifname}`, ignore: ["NOT_FOUND"] })),
+      { ...options, runner },
+    );
+    report.failures.push(...late.failures);
+    report.processes += late.processes;
+    report.operations += late.operations;
+  }
   return { ...report, deletedNamespaces: doomed, deletedInterfaces };
+}
+
+/** How long host ends may take to follow their namespace (the kernel does it in the background). */
+const RIDING_DEADLINE_MS = 5000;
+
+/** Polls sysfs (of this process's namespace, the host's) until none of the devices exists; returns those left. */
+async function waitUntilGone(ifnames: readonly string[], deadlineMs: number): Promise<string[]> {
+  const deadline = performance.now() + deadlineMs;
+  let left = [...ifnames];
+  for (;;) {
+    left = left.filter((n) => existsSync(`/sys/class/net/${n}`));
+    if (left.length === 0 || performance.now() >= deadline) return left;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Removes every kernel object of the topology. */

@@ -52,6 +52,7 @@ export {
   validateNetnsName,
   validateMtu,
   validateIpAddress,
+  validateCidr,
   normalizeMac,
   nodeNetnsName,
   fabricNetnsName,
@@ -96,6 +97,7 @@ export { applyOperations, applyOperationsOrThrow, type ExecutorOptions, type App
 
 export {
   listNetns,
+  listNetnsEntries,
   observeNamespace,
   observeNamespaces,
   readQdiscs,

@@ -232,6 +232,17 @@ export function validateIpAddress(address: string, field = "address"): string {
   throw new InvalidArgumentError(`${JSON.stringify(address)} is not an IPv4 or IPv6 address`, field);
 }
 
+/** `address/prefix`, e.g. 198.51.100.1/24 or 2001:db8::1/64. */
+export function validateCidr(cidr: string, field = "address"): string {
+  const [address, prefix, ...rest] = cidr.split("/");
+  const max = address?.includes(":") ? 128 : 32;
+  if (rest.length > 0 || address === undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix) || Number(prefix) > max) {
+    throw new InvalidArgumentError(`${JSON.stringify(cidr)} must be an address with a prefix length (198.51.100.1/24)`, field);
+  }
+  validateIpAddress(address, field);
+  return cidr;
+}
+
 /** A token that is safe to place in an `ip -batch` / `tc -batch` line without quoting. */
 export function isSafeBatchToken(token: string): boolean {
   return token.length > 0 && !/[\s"'\\#]/.test(token);

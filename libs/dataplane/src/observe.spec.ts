@@ -64,7 +64,25 @@ describe("parseObserveBatch", () => {
     expect(fabric.interfaces.find((i) => i.ifname === "kbabc")!.kind).toBe("bridge");
   });
 
-  it("ignores entries without a name", () => {
+  it("reads addresses from `ip addr show` entries, and leaves them unknown for `ip link show` ones", () => {
+    const entry = {
+      ifindex: 3,
+      ifname: "eth0",
+      flags: ["UP"],
+      mtu: 1500,
+      address: "02:00:00:00:00:01",
+      addr_info: [
+        { family: "inet", local: "198.19.0.2", prefixlen: 16 },
+        { family: "inet6", local: "fe80::1", prefixlen: 64 },
+        { family: "inet" },
+      ],
+    };
+    expect(parseIpLink([entry], "n")[0]!.addresses).toEqual(["198.19.0.2/16", "fe80::1/64"]);
+    const { addr_info: _, ...linkOnly } = entry;
+    expect(parseIpLink([linkOnly], "n")[0]!.addresses).toBeUndefined();
+  });
+
+    it("ignores entries without a name", () => {
     expect(parseIpLink([{ ifindex: 1 }, null, "x"], "n")).toEqual([]);
     expect(parseIpLink({}, "n")).toEqual([]);
   });

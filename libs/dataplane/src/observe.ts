@@ -58,6 +58,11 @@ export interface ObservedInterface {
   flags: string[];
   /** Bridge this device is a port of. */
   master?: string;
+  /**
+   * Addresses as `address/prefix`, when the observation read them (`ip addr show`);
+   * undefined when it did not (`ip link show`).
+   */
+  addresses?: string[];
   /** ifindex of the veth peer / macvlan parent / vxlan lower device (in `linkNetnsId`'s namespace). */
   linkIndex?: number;
   linkNetnsId?: number;
@@ -225,6 +230,13 @@ export function parseIpLinkEntry(entry: unknown, netns: string): ObservedInterfa
     };
   }
   if (kind === "macvlan" && data) iface.macvlanMode = str(data["mode"]);
+  if (Array.isArray(e["addr_info"])) {
+    iface.addresses = (e["addr_info"] as unknown[]).flatMap((a) => {
+      const local = str(obj(a)?.["local"]);
+      const prefix = num(obj(a)?.["prefixlen"]);
+      return local !== undefined && prefix !== undefined ? [`${local}/${prefix}`] : [];
+    });
+  }
   return iface;
 }
 
@@ -248,7 +260,7 @@ export function parseNetconf(doc: unknown): ObservedForwarding | undefined {
   return { ipv4: ipv4 ?? false, ipv6: ipv6 ?? false };
 }
 
-/** Output of the observe batch (`link show` then `netconf show`) of one namespace. */
+/** Output of the observe batch (`addr show` then `netconf show`) of one namespace. */
 export function parseObserveBatch(text: string, netns: string): ObservedNamespace {
   const [links, netconf] = splitJsonDocuments(text);
   return { name: netns, interfaces: parseIpLink(links, netns), forwarding: parseNetconf(netconf) };
@@ -378,6 +390,14 @@ const DEFAULT_QDISCS = new Set(["noqueue", "noop"]);
 
 /** `ip -json netns list` → names. */
 export async function listNetns(runner: CommandRunner = processRunner): Promise<string[]> {
+  return (await listNetnsEntries(runner)).map((e) => e.name);
+}
+
+/**
+ * `ip -json netns list` → names with the id the host's namespace knows each by (assigned
+ * once a device there has a peer in the other namespace; what `link_netnsid` refers to).
+ */
+export async function listNetnsEntries(runner: CommandRunner = processRunner): Promise<Array<{ name: string; id?: number }>> {
   const argv = ["-json", "netns", "list"];
   const r = await runner.run("ip", argv);
   if (r.exitCode !== 0) throw translateCommandFailure({ command: ["ip", ...argv], stderr: r.stderr, exitCode: r.exitCode, object: "netns list" });
@@ -385,10 +405,15 @@ export async function listNetns(runner: CommandRunner = processRunner): Promise<
   if (text === "") return [];
   const doc = JSON.parse(text) as unknown;
   if (!Array.isArray(doc)) return [];
-  return doc.map((e) => str(obj(e)?.["name"])).filter((n): n is string => n !== undefined);
+  return doc.flatMap((e) => {
+    const name = str(obj(e)?.["name"]);
+    const id = num(obj(e)?.["id"]);
+    return name === undefined ? [] : [{ name, ...(id !== undefined ? { id } : {}) }];
+  });
 }
 
-const OBSERVE_BATCH = "link show\nnetconf show\n";
+// `addr show` prints what `link show` does plus each device's addresses.
+const OBSERVE_BATCH = "addr show\nnetconf show\n";
 const OBSERVE_ARGS = ["-json", "-details", "-statistics", "-batch"];
 
 /** Links and forwarding of one namespace (one process); throws NOT_FOUND when it does not exist. */

@@ -324,6 +324,73 @@ describe("kernel features", () => {
   });
 });
 
+describe("bridge ports (a host end on a bridge, addresses on the node end)", () => {
+  const port = (address = "198.19.0.2/16"): DesiredState => ({
+    topology: "t",
+    wires: [
+      {
+        kind: "veth",
+        uid: "port.kmg1",
+        a: { netns: HOST_NETNS, ifname: "kmg1", master: "br0", adminUp: true },
+        b: { netns: ns("r1"), ifname: "eth0", addresses: [address] },
+      },
+    ],
+  });
+  const withBridge = (): FakeKernel => {
+    const k = new FakeKernel();
+    k.addDevice(HOST_NETNS, { ifname: "br0", kind: "bridge", mtu: 1500, mac: "02:00:00:00:00:b0", up: true, qdiscs: [] });
+    return k;
+  };
+
+  it("makes the port on the bridge with the address in one pass, then has nothing to do", () => {
+    const k = withBridge();
+    const first = plan(port(), k);
+    const create = first.operations.find((o) => o.phase === "create")!;
+    // The host end joins the bridge as the kernel creates it: no separate line for it.
+    expect(create.args.slice(0, 6)).toEqual(["link", "add", "name", "kmg1", "master", "br0"]);
+    expect(first.operations.filter((o) => o.args[0] === "addr")).toEqual([
+      expect.objectContaining({ phase: "setup", netns: ns("r1"), args: ["addr", "replace", "198.19.0.2/16", "dev", "eth0"] }),
+    ]);
+    expect(converge(port(), k)).toBe(2);
+    expect(k.dev(HOST_NETNS, "kmg1").master).toBe("br0");
+    expect(k.dev(ns("r1"), "eth0").addresses).toEqual(["198.19.0.2/16"]);
+    expect(k.dev(ns("r1"), "eth0").up).toBe(true);
+  });
+
+  it("puts back a missing address and a port taken off the bridge, leaving other addresses", () => {
+    const k = withBridge();
+    converge(port(), k);
+    k.dev(ns("r1"), "eth0").addresses = ["10.0.0.1/24"];
+    k.dev(HOST_NETNS, "kmg1").master = undefined;
+    const p = plan(port(), k);
+    expect(p.actions.sort()).toEqual(["add address 198.19.0.2/16 to netns kne.t.r1 dev eth0", "update netns (host) dev kmg1: master br0"]);
+    expect(converge(port(), k)).toBe(2);
+    expect(k.dev(ns("r1"), "eth0").addresses).toEqual(["10.0.0.1/24", "198.19.0.2/16"]);
+  });
+
+  it("takes over a port marked by the earlier management code of the same topology only", () => {
+    const k = withBridge();
+    converge(port(), k);
+    k.dev(HOST_NETNS, "kmg1").alias = "kne-mgmt:t:r1";
+    k.dev(ns("r1"), "eth0").alias = "kne-mgmt:t:r1";
+    const p = plan(port(), k);
+    expect(p.problems).toEqual([]);
+    expect(p.actions.every((a) => a.startsWith("update"))).toBe(true);
+    expect(converge(port(), k)).toBe(2);
+    expect(k.dev(HOST_NETNS, "kmg1").alias).toBe(ownerAlias("t", "port.kmg1"));
+    k.dev(HOST_NETNS, "kmg1").alias = "kne-mgmt:other:r1";
+    expect(plan(port(), k).problems[0]).toBeInstanceOf(KernelObjectExistsError);
+  });
+
+  it("rejects a bad bridge name or address, naming the field", () => {
+    const bad = port("198.19.0.2");
+    expect(() => validateDesiredState(bad)).toThrow(/wires\[0\]\.b\.addresses\[0\]/);
+    const badMaster = port();
+    (badMaster.wires[0] as { a: EndpointSpec }).a.master = "a b";
+    expect(() => validateDesiredState(badMaster)).toThrow(/wires\[0\]\.a\.master/);
+  });
+});
+
 describe("validation", () => {
   const bad = (d: Partial<DesiredState>, re: RegExp) => expect(() => validateDesiredState({ topology: "t", wires: [], ...d })).toThrow(re);
   it("rejects what must not reach the kernel, naming the field", () => {

@@ -75,6 +75,9 @@ type NsState = "new" | "present" | "deleting" | "missing" | "unobserved";
 
 const OUR_QDISCS = new Set(["tbf", "netem", "htb"]);
 
+/** The alias prefix of management ports before the agent made them (`kne-mgmt:<topology>:<node>`). */
+const LEGACY_MANAGEMENT_ALIAS = "kne-mgmt:";
+
 function nsLabel(netns: string): string {
   return netns === HOST_NETNS ? "(host)" : netns;
 }
@@ -91,6 +94,12 @@ function canonicalIp(address: string | undefined): string | undefined {
   } catch {
     return address;
   }
+}
+
+/** Canonical `address/prefix` (see canonicalIp). */
+function canonicalCidr(cidr: string): string {
+  const [address, prefix] = cidr.split("/");
+  return `${canonicalIp(address)}/${prefix}`;
 }
 
 class Planner {
@@ -237,8 +246,16 @@ class Planner {
     return this.usable(netns, forWhat);
   }
 
+  /** Interfaces by namespace and name (the host's may number thousands). */
+  private readonly ifaceIndex = new Map<string, Map<string, ObservedInterface>>();
+
   private iface(netns: string, ifname: string): ObservedInterface | undefined {
-    return this.observed.namespaces.get(netns)?.interfaces.find((i) => i.ifname === ifname);
+    let byName = this.ifaceIndex.get(netns);
+    if (!byName) {
+      byName = new Map((this.observed.namespaces.get(netns)?.interfaces ?? []).map((i) => [i.ifname, i]));
+      this.ifaceIndex.set(netns, byName);
+    }
+    return byName.get(ifname);
   }
 
   private ns(netns: string): ObservedNamespace | undefined {
@@ -256,6 +273,9 @@ class Planner {
     if (!o) return true;
     if (o.owner?.topology === this.topology) return true;
     if (!o.owner && !o.alias && isOwnedNetns(netns, this.topology)) return true;
+    // Management ports made by earlier versions of the local backend carried their own
+    // marker; they are this topology's, and get ours at the next setup line.
+    if (o.alias?.startsWith(`${LEGACY_MANAGEMENT_ALIAS}${this.topology}:`)) return true;
     this.problems.push(
       new KernelObjectExistsError(
         `${devLabel(netns, ifname)} exists and is not ours (alias ${JSON.stringify(o.alias ?? "")}); ${wireLabel} (uid ${uid}) cannot use it`,
@@ -288,14 +308,30 @@ class Planner {
   }
 
   /** Setup line for a device we just created: mark it, and bring it up when it was not created up. */
-  private markNew(netns: string, ifname: string, alias: string, up: boolean): void {
+  private markNew(netns: string, ifname: string, alias: string, up: boolean, master?: string): void {
     this.ops.setups.push({
       phase: "setup",
       tool: "ip",
       netns,
-      args: ["link", "set", "dev", ifname, "alias", alias, ...(up ? ["up"] : [])],
+      args: ["link", "set", "dev", ifname, "alias", alias, ...(master !== undefined ? ["master", master] : []), ...(up ? ["up"] : [])],
       object: devLabel(netns, ifname),
     });
+  }
+
+  /**
+   * Addresses of an endpoint: all of them on a device made in this pass (`o` undefined),
+   * the missing ones on an existing device. Addresses we did not ask for stay (daemons in
+   * the node may add their own).
+   */
+  private planAddresses(ep: EndpointSpec, o: ObservedInterface | undefined): void {
+    if (!ep.addresses?.length) return;
+    const have = o?.addresses ? new Set(o.addresses.map(canonicalCidr)) : undefined;
+    for (const cidr of ep.addresses) {
+      // Observed without addresses: unknown, so applied (`addr replace` is idempotent).
+      if (o && have && have.has(canonicalCidr(cidr))) continue;
+      this.ops.setups.push({ phase: "setup", tool: "ip", netns: ep.netns, args: ["addr", "replace", cidr, "dev", ep.ifname], object: `${devLabel(ep.netns, ep.ifname)} address ${cidr}` });
+      if (o) this.actions.push(`add address ${cidr} to ${devLabel(ep.netns, ep.ifname)}`);
+    }
   }
 
   /** One setup line fixing whatever differs on an existing endpoint. */
@@ -312,7 +348,8 @@ class Planner {
   }
 
   private fixEndpoint(ep: EndpointSpec, o: ObservedInterface, alias: string): void {
-    this.fixDevice(ep.netns, o, alias, { mtu: ep.mtu, mac: ep.mac, adminUp: ep.adminUp ?? true });
+    this.fixDevice(ep.netns, o, alias, { mtu: ep.mtu, mac: ep.mac, adminUp: ep.adminUp ?? true, master: ep.master });
+    this.planAddresses(ep, o);
   }
 
   // ---- impairments ------------------------------------------------------------------------
@@ -439,14 +476,19 @@ class Planner {
       tool: "ip",
       netns: HOST_NETNS,
       args: [
-        "link", "add", "name", a.ifname, ...this.nsClause(a.netns, HOST_NETNS), ...Planner.mtuArgs(a.mtu), ...Planner.addressArgs(a.mac), ...(upA ? ["up"] : []),
+        // The kernel takes `master` with the new device only for the first end (the peer's
+        // attributes are nested); the peer joins its bridge in its setup line.
+        "link", "add", "name", a.ifname, ...this.nsClause(a.netns, HOST_NETNS), ...Planner.mtuArgs(a.mtu), ...Planner.addressArgs(a.mac),
+        ...(a.master !== undefined ? ["master", a.master] : []), ...(upA ? ["up"] : []),
         "type", "veth",
         "peer", "name", b.ifname, ...this.nsClause(b.netns, HOST_NETNS), ...Planner.mtuArgs(b.mtu), ...Planner.addressArgs(b.mac),
       ],
       object: `${label}: ${devLabel(a.netns, a.ifname)} <-> ${devLabel(b.netns, b.ifname)}`,
     });
     this.markNew(a.netns, a.ifname, alias, false);
-    this.markNew(b.netns, b.ifname, alias, upB);
+    this.markNew(b.netns, b.ifname, alias, upB, b.master);
+    this.planAddresses(a, undefined);
+    this.planAddresses(b, undefined);
     this.actions.push(`${oa || ob ? "recreate" : "create"} ${label}`);
     this.planImpairments(w.uid, a, undefined, true);
     this.planImpairments(w.uid, b, undefined, true);
@@ -483,7 +525,8 @@ class Planner {
       ],
       object: `${label}: ${devLabel(ep.netns, ep.ifname)} vni ${vni} ${u.local} -> ${u.remote}`,
     });
-    this.markNew(ep.netns, ep.ifname, alias, false);
+    this.markNew(ep.netns, ep.ifname, alias, false, ep.master);
+    this.planAddresses(ep, undefined);
     this.actions.push(`${o ? "recreate" : "create"} ${label} (vni ${vni})`);
     this.planImpairments(w.uid, ep, undefined, true);
   }
@@ -518,7 +561,8 @@ class Planner {
       ],
       object: `${label}: ${devLabel(ep.netns, ep.ifname)} on ${devLabel(w.parent.netns, w.parent.ifname)}`,
     });
-    this.markNew(ep.netns, ep.ifname, alias, false);
+    this.markNew(ep.netns, ep.ifname, alias, false, ep.master);
+    this.planAddresses(ep, undefined);
     this.actions.push(`${o ? "recreate" : "create"} ${label}`);
     this.planImpairments(w.uid, ep, undefined, true);
   }
@@ -580,7 +624,8 @@ class Planner {
         object: `${memberLabel}: ${devLabel(fabric, leg)} <-> ${devLabel(m.netns, m.ifname)}`,
       });
       this.markNew(fabric, leg, alias, false);
-      this.markNew(m.netns, m.ifname, alias, m.adminUp ?? true);
+      this.markNew(m.netns, m.ifname, alias, m.adminUp ?? true, m.master);
+      this.planAddresses(m, undefined);
       this.actions.push(`${ol || oe ? "recreate" : "create"} ${memberLabel}`);
       this.planImpairments(w.uid, m, undefined, true);
     }

@@ -379,8 +379,15 @@ export class LocalBackend implements RuntimeBackend {
     };
     const stageMs: Record<string, number> = {};
     state.wiresGeneration += 1;
-    const request = wiresRequest(this.resolved(spec, state.linkUids), state, state.wiresGeneration);
-    // Independent of each other: node directories, the agent's wires, the bridge.
+    const request = wiresRequest(this.resolved(spec, state.linkUids), state, state.wiresGeneration, (node) => {
+      const r = state.nodes[node];
+      return r?.managementAddress ? this.management.bridgePort(state.name, node, r.managementAddress) : undefined;
+    });
+    // The management ports join the bridge as the agent makes them: it must exist by then.
+    // Made while the agent starts (outside a server, one is started per call).
+    const bridge = this.management.ensureBridge().then(() => mark("bridge"));
+    bridge.catch(() => undefined);
+    // Independent of each other: node directories, the agent's wires and ports.
     await Promise.all([
       (async () => {
         await mkdir(join(this.store.topologyDir(state.name), "nodes"), { recursive: true });
@@ -392,17 +399,12 @@ export class LocalBackend implements RuntimeBackend {
         });
         mark("nodeDirs");
       })(),
-      this.withAgent((agent) => agent.applyWires(request)).then(() => mark("wires")),
-      this.management.ensureBridge().then(() => mark("bridge")),
+      this.withAgent(async (agent) => {
+        await bridge;
+        return agent.applyWires(request);
+      }).then(() => mark("wires")),
+      bridge,
     ]);
-    await this.management.attach(
-      state.name,
-      nodes.map((n) => {
-        const r = state.nodes[n.name]!;
-        return { node: n.name, netns: r.netns, address: r.managementAddress!, hostIfname: r.hostIfname! };
-      }),
-    );
-    mark("management");
     await mapLimit(nodes, 8, async (node) => {
       const record = state.nodes[node.name]!;
       progress(node.name, "STARTING", "preparing");

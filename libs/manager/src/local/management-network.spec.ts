@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allocateAddresses, hostIfnameFor, mgmtAlias } from "./management-network.ts";
+import { ManagementNetwork, allocateAddresses, hostIfnameFor, isManagementPortAlias } from "./management-network.ts";
 
 describe("management network", () => {
   it("allocates free addresses after the gateway, skipping taken ones", () => {
@@ -18,6 +18,24 @@ describe("management network", () => {
     expect(a).toMatch(/^kmg[0-9a-f]{12}$/);
     expect(hostIfnameFor("a-very-long-topology-name-indeed", "node-with-a-long-name")).toBe(a);
     expect(hostIfnameFor("t", "r1")).not.toBe(hostIfnameFor("t", "r2"));
-    expect(mgmtAlias("t", "r1")).toBe("kne-mgmt:t:r1");
+  });
+
+  it("describes a node's port for the agent: eth0 with its address, the host end on the bridge", () => {
+    const port = new ManagementNetwork().bridgePort("t", "r1", "198.19.0.7");
+    expect(port.interface).toBe("eth0");
+    expect(port.addresses).toEqual(["198.19.0.7/16"]);
+    expect(port.hostInterface).toBe(hostIfnameFor("t", "r1"));
+    expect(port.bridge).toBe("kne-mgmt");
+  });
+
+  it("recognises management ports by the agent's marker and by the earlier one, per topology", () => {
+    expect(isManagementPortAlias("kne:t:port.kmg0123456789ab", "t")).toBe(true);
+    expect(isManagementPortAlias("kne-mgmt:t:r1", "t")).toBe(true);
+    expect(isManagementPortAlias("kne-mgmt:t2:r1", "t")).toBe(false);
+    expect(isManagementPortAlias("kne:t2:port.kmg0123456789ab", "t")).toBe(false);
+    expect(isManagementPortAlias("kne:t:7", "t")).toBe(false);
+    expect(isManagementPortAlias("kne:t2:port.kmg0123456789ab")).toBe(true);
+    expect(isManagementPortAlias("kne-mgmt:t2:r1")).toBe(true);
+    expect(isManagementPortAlias(undefined)).toBe(false);
   });
 });

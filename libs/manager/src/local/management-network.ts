@@ -5,13 +5,18 @@
  * default route through it, and an nft table `inet kne_mgmt` drops anything the host
  * would forward from or to the bridge, so nodes never reach beyond this machine through it.
  *
- * Ownership: host ends are named `kmg<12 hex of the node's hash>` and carry the alias
- * `kne-mgmt:<topology>:<node>` (not the data plane's `kne:` marker: the agent would take them
- * for stale wires). Deleting a node's namespace deletes its pair; `removeTopologyPorts`
- * sweeps by alias after a crash, and the bridge goes when no port is left on it.
+ * The bridge and the nft table are made here; the ports are the agent's: each node's
+ * `bridge_port` in ApplyWires (see `bridgePort`), made in the same pass and batches as the
+ * topology's wires and kept like them. Host ends are named `kmg<12 hex of the node's hash>`
+ * and carry the agent's marker `kne:<topology>:port.<host end>` (earlier versions marked
+ * them `kne-mgmt:<topology>:<node>`; both are recognised). Deleting a node's namespace
+ * deletes its pair; `removeTopologyPorts` sweeps by marker after a crash, and the bridge
+ * goes when no port is left on it.
  */
 import { createHash } from "node:crypto";
-import { type CommandRunner, type KernelOperation, HOST_NETNS, applyOperations, processRunner } from "@kne/dataplane";
+import { create } from "@bufbuild/protobuf";
+import { type CommandRunner, processRunner } from "@kne/dataplane";
+import { agentv1 } from "@kne/proto";
 import { ManagerError } from "../errors.ts";
 
 export interface ManagementOptions {
@@ -24,14 +29,19 @@ export interface ManagementOptions {
 export const defaultManagement: ManagementOptions = { bridge: "kne-mgmt", gateway: "198.19.0.1/16", nftTable: "kne_mgmt" };
 
 export const MGMT_IFNAME = "eth0";
-const ALIAS_PREFIX = "kne-mgmt:";
+/** Markers of earlier versions, `kne-mgmt:<topology>:<node>`. */
+const LEGACY_ALIAS_PREFIX = "kne-mgmt:";
 
 export function hostIfnameFor(topology: string, node: string): string {
   return `kmg${createHash("sha1").update(`${topology}\u0000${node}`).digest("hex").slice(0, 12)}`;
 }
 
-export function mgmtAlias(topology: string, node: string): string {
-  return `${ALIAS_PREFIX}${topology}:${node}`;
+/** Whether an interface alias marks a management port (of `topology`, or of any topology). */
+export function isManagementPortAlias(alias: string | undefined, topology?: string): boolean {
+  if (alias === undefined) return false;
+  const t = topology ?? "[a-z0-9-]+";
+  // Topology ids are DNS labels: nothing in them needs escaping.
+  return alias.startsWith(`${LEGACY_ALIAS_PREFIX}${topology === undefined ? "" : `${topology}:`}`) || new RegExp(`^kne:${t}:port\\.`).test(alias);
 }
 
 function ipToInt(ip: string): number {
@@ -103,48 +113,14 @@ export class ManagementNetwork {
     await run(this.runner, ["nft", "-f", "-"], script, `nft table inet ${nftTable}`);
   }
 
-  /**
-   * Gives each node its management interface: a veth made directly into the node's
-   * namespace (`eth0`), the host end on the bridge, the address on eth0, both up, and `lo`
-   * up. Through the data plane's executor: the host's lines in one `ip -batch`, the lines
-   * inside the namespaces in one netlink helper process for all of them (a process per
-   * namespace cost ~2.7 s at 500 nodes).
-   */
-  async attach(topology: string, nodes: ReadonlyArray<{ node: string; netns: string; address: string; hostIfname: string }>): Promise<void> {
-    if (nodes.length === 0) return;
-    const { bridge, gateway } = this.options;
-    const existing = new Set<string>();
-    const r = await this.runner.run("ip", ["-j", "link", "show", "master", bridge]);
-    if (r.exitCode === 0 && r.stdout.trim() !== "") for (const l of JSON.parse(r.stdout) as Array<{ ifname: string }>) existing.add(l.ifname);
-    const prefix = prefixLength(gateway);
-    const ops: KernelOperation[] = [];
-    for (const n of nodes) {
-      const port = `management port ${n.hostIfname} of node ${n.node}`;
-      const inside = `netns ${n.netns} dev ${MGMT_IFNAME}`;
-      // The host's lines all in one batch: a new port is made up and on the bridge at once
-      // (the kernel takes master and up with the new device; the alias only afterwards).
-      if (!existing.has(n.hostIfname)) {
-        ops.push(
-          { phase: "create", tool: "ip", netns: HOST_NETNS, args: ["link", "add", n.hostIfname, "up", "master", bridge, "type", "veth", "peer", "name", MGMT_IFNAME, "netns", n.netns], object: port },
-          { phase: "create", tool: "ip", netns: HOST_NETNS, args: ["link", "set", "dev", n.hostIfname, "alias", mgmtAlias(topology, n.node)], object: port },
-        );
-      } else {
-        ops.push({ phase: "create", tool: "ip", netns: HOST_NETNS, args: ["link", "set", "dev", n.hostIfname, "master", bridge, "alias", mgmtAlias(topology, n.node), "up"], object: port });
-      }
-      ops.push(
-        { phase: "setup", tool: "ip", netns: n.netns, args: ["addr", "replace", `${n.address}/${prefix}`, "dev", MGMT_IFNAME], object: inside },
-        { phase: "setup", tool: "ip", netns: n.netns, args: ["link", "set", "dev", MGMT_IFNAME, "up"], object: inside },
-        { phase: "setup", tool: "ip", netns: n.netns, args: ["link", "set", "dev", "lo", "up"], object: `netns ${n.netns} dev lo` },
-      );
-    }
-    const report = await applyOperations(ops, { runner: this.runner });
-    if (report.failures.length > 0) {
-      const first = report.failures
-        .slice(0, 5)
-        .map((f) => f.error.message)
-        .join("; ");
-      throw new ManagerError("INTERNAL", `management interfaces: ${report.failures.length} operations failed: ${first}`);
-    }
+  /** A node's management port as the agent makes it (ApplyWires `bridge_port`). */
+  bridgePort(topology: string, node: string, address: string): agentv1.BridgePort {
+    return create(agentv1.BridgePortSchema, {
+      interface: MGMT_IFNAME,
+      addresses: [`${address}/${prefixLength(this.options.gateway)}`],
+      hostInterface: hostIfnameFor(topology, node),
+      bridge: this.options.bridge,
+    });
   }
 
   /** Host ends of the topology's management veths (found by alias). */
@@ -152,8 +128,7 @@ export class ManagementNetwork {
     const r = await this.runner.run("ip", ["-j", "link", "show", "type", "veth"]);
     if (r.exitCode !== 0 || r.stdout.trim() === "") return [];
     const links = JSON.parse(r.stdout) as Array<{ ifname: string; ifalias?: string }>;
-    const prefix = topology === undefined ? ALIAS_PREFIX : `${ALIAS_PREFIX}${topology}:`;
-    return links.filter((l) => l.ifalias?.startsWith(prefix)).map((l) => l.ifname.split("@")[0]!);
+    return links.filter((l) => isManagementPortAlias(l.ifalias, topology)).map((l) => l.ifname.split("@")[0]!);
   }
 
   /** Deletes what is left of the topology's management veths (after a crash). */
@@ -173,11 +148,10 @@ export class ManagementNetwork {
    */
   async awaitPortsGone(topology: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const prefix = `${ALIAS_PREFIX}${topology}:`;
     for (;;) {
       const r = await this.runner.run("ip", ["-j", "link", "show", "master", this.options.bridge]);
       const ports = r.exitCode === 0 && r.stdout.trim() !== "" ? (JSON.parse(r.stdout) as Array<{ ifalias?: string }>) : [];
-      if (!ports.some((p) => p.ifalias?.startsWith(prefix))) return;
+      if (!ports.some((p) => isManagementPortAlias(p.ifalias, topology))) return;
       if (Date.now() >= deadline) {
         await this.removeTopologyPorts(topology);
         return;

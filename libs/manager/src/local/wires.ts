@@ -71,8 +71,16 @@ function localEndpoint(resolved: Map<string, topo.Node>, node: string, iface: st
   });
 }
 
-/** The agent's ApplyWires request for the whole topology. */
-export function wiresRequest(resolved: topo.Topology, state: Pick<TopologyState, "linkUids" | "linkState" | "impairments">, generation: number): agentv1.ApplyWiresRequest {
+/**
+ * The agent's ApplyWires request for the whole topology; `bridgePort` gives a node its port
+ * on the management bridge (the agent makes it with the wires).
+ */
+export function wiresRequest(
+  resolved: topo.Topology,
+  state: Pick<TopologyState, "linkUids" | "linkState" | "impairments">,
+  generation: number,
+  bridgePort?: (node: string) => agentv1.BridgePort | undefined,
+): agentv1.ApplyWiresRequest {
   const nodes = new Map(resolved.nodes.map((n) => [n.name, n]));
   const wires: agentv1.Wire[] = [];
   const seen = new Set<string>();
@@ -118,7 +126,10 @@ export function wiresRequest(resolved: topo.Topology, state: Pick<TopologyState,
   return create(agentv1.ApplyWiresRequestSchema, {
     topology: resolved.name,
     generation: BigInt(generation),
-    namespaces: resolved.nodes.map((n) => create(agentv1.NodeNamespaceSchema, { node: n.name, create: true })),
+    namespaces: resolved.nodes.map((n) => {
+      const port = bridgePort?.(n.name);
+      return create(agentv1.NodeNamespaceSchema, { node: n.name, create: true, ...(port ? { bridgePort: port } : {}) });
+    }),
     wires,
   });
 }

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kne/agent/v1/agent.proto.
  */
 export const file_kne_agent_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("ChhrbmUvYWdlbnQvdjEvYWdlbnQucHJvdG8SDGtuZS5hZ2VudC52MSI8Cg1Ob2RlTmFtZXNwYWNlEgwKBG5vZGUYASABKAkSDQoFbmV0bnMYAiABKAkSDgoGY3JlYXRlGAMgASgIIl0KDUxvY2FsRW5kcG9pbnQSDAoEbm9kZRgBIAEoCRIRCglpbnRlcmZhY2UYAiABKAkSCwoDbXR1GAMgASgNEgsKA21hYxgEIAEoCRIRCglhZGRyZXNzZXMYBSADKAkiYgoOUmVtb3RlRW5kcG9pbnQSDAoEbm9kZRgBIAEoCRIRCglpbnRlcmZhY2UYAiABKAkSFQoNYWdlbnRfYWRkcmVzcxgDIAEoCRIYChB1bmRlcmxheV9hZGRyZXNzGAQgASgJItgCCgRXaXJlEgsKA3VpZBgBIAEoAxImCgFhGAIgASgLMhsua25lLmFnZW50LnYxLkxvY2FsRW5kcG9pbnQSKAoBehgDIAEoCzIbLmtuZS5hZ2VudC52MS5Mb2NhbEVuZHBvaW50SAASLgoGcmVtb3RlGAQgASgLMhwua25lLmFnZW50LnYxLlJlbW90ZUVuZHBvaW50SAASEQoHc2VnbWVudBgFIAEoCUgAEhgKDmhvc3RfaW50ZXJmYWNlGAYgASgJSAASIAoHYV9zdGF0ZRgHIAEoDjIPLnRvcG8uTGlua1N0YXRlEiAKB3pfc3RhdGUYCCABKA4yDy50b3BvLkxpbmtTdGF0ZRIjCghhX2VncmVzcxgJIAEoCzIRLnRvcG8uSW1wYWlybWVudHMSIwoIel9lZ3Jlc3MYCiABKAsyES50b3BvLkltcGFpcm1lbnRzQgYKBHBlZXIipwEKEUFwcGx5V2lyZXNSZXF1ZXN0EhAKCHRvcG9sb2d5GAEgASgJEhIKCmdlbmVyYXRpb24YAiABKAMSLwoKbmFtZXNwYWNlcxgDIAMoCzIbLmtuZS5hZ2VudC52MS5Ob2RlTmFtZXNwYWNlEiEKBXdpcmVzGAQgAygLMhIua25lLmFnZW50LnYxLldpcmUSGAoQdW5kZXJsYXlfYWRkcmVzcxgFIAEoCSJmChJBcHBseVdpcmVzUmVzcG9uc2USGwoTb2JzZXJ2ZWRfZ2VuZXJhdGlvbhgBIAEoAxIPCgdjcmVhdGVkGAIgASgFEg8KB2RlbGV0ZWQYAyABKAUSEQoJdW5jaGFuZ2VkGAQgASgFIikKFURlbGV0ZVRvcG9sb2d5UmVxdWVzdBIQCgh0b3BvbG9neRgBIAEoCSIpChZEZWxldGVUb3BvbG9neVJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAUiaAoTU2V0TGlua1N0YXRlUmVxdWVzdBIQCgh0b3BvbG9neRgBIAEoCRIMCgRub2RlGAIgASgJEhEKCWludGVyZmFjZRgDIAEoCRIeCgVzdGF0ZRgEIAEoDjIPLnRvcG8uTGlua1N0YXRlIhYKFFNldExpbmtTdGF0ZVJlc3BvbnNlInIKFVNldEltcGFpcm1lbnRzUmVxdWVzdBIQCgh0b3BvbG9neRgBIAEoCRIMCgRub2RlGAIgASgJEhEKCWludGVyZmFjZRgDIAEoCRImCgtpbXBhaXJtZW50cxgEIAEoCzIRLnRvcG8uSW1wYWlybWVudHMiGAoWU2V0SW1wYWlybWVudHNSZXNwb25zZSKIAgoOSW50ZXJmYWNlU3RhdGUSEAoIdG9wb2xvZ3kYASABKAkSDAoEbm9kZRgCIAEoCRIRCglpbnRlcmZhY2UYAyABKAkSEAoIYWRtaW5fdXAYBCABKAgSDwoHY2FycmllchgFIAEoCBISCgpvcGVyX3N0YXRlGAYgASgJEhIKCnJ4X3BhY2tldHMYByABKAQSEgoKdHhfcGFja2V0cxgIIAEoBBIQCghyeF9ieXRlcxgJIAEoBBIQCgh0eF9ieXRlcxgKIAEoBBISCgpyeF9kcm9wcGVkGAsgASgEEhIKCnR4X2Ryb3BwZWQYDCABKAQSCwoDbXR1GA0gASgNEgsKA21hYxgOIAEoCSI2ChRHZXRJbnRlcmZhY2VzUmVxdWVzdBIQCgh0b3BvbG9neRgBIAEoCRIMCgRub2RlGAIgASgJIkkKFUdldEludGVyZmFjZXNSZXNwb25zZRIwCgppbnRlcmZhY2VzGAEgAygLMhwua25lLmFnZW50LnYxLkludGVyZmFjZVN0YXRlIkgKFldhdGNoSW50ZXJmYWNlc1JlcXVlc3QSEAoIdG9wb2xvZ3kYASABKAkSHAoUY291bnRlcnNfaW50ZXJ2YWxfbXMYAiABKA0icAoXV2F0Y2hJbnRlcmZhY2VzUmVzcG9uc2USKwoFc3RhdGUYASABKAsyHC5rbmUuYWdlbnQudjEuSW50ZXJmYWNlU3RhdGUSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiGAoWR2V0Q2FwYWJpbGl0aWVzUmVxdWVzdCJeChdHZXRDYXBhYmlsaXRpZXNSZXNwb25zZRIQCghob3N0bmFtZRgBIAEoCRIOCgZrZXJuZWwYAiABKAkSEAoIZmVhdHVyZXMYAyADKAkSDwoHbWlzc2luZxgEIAMoCSKNAQoUUHJlcGFyZVR1bm5lbFJlcXVlc3QSEAoIdG9wb2xvZ3kYASABKAkSCwoDdWlkGAIgASgDEioKBWxvY2FsGAMgASgLMhsua25lLmFnZW50LnYxLkxvY2FsRW5kcG9pbnQSHQoVcGVlcl91bmRlcmxheV9hZGRyZXNzGAQgASgJEgsKA3ZuaRgFIAEoDSIxChVQcmVwYXJlVHVubmVsUmVzcG9uc2USGAoQdW5kZXJsYXlfYWRkcmVzcxgBIAEoCTLmBQoMQWdlbnRTZXJ2aWNlEk8KCkFwcGx5V2lyZXMSHy5rbmUuYWdlbnQudjEuQXBwbHlXaXJlc1JlcXVlc3QaIC5rbmUuYWdlbnQudjEuQXBwbHlXaXJlc1Jlc3BvbnNlElsKDkRlbGV0ZVRvcG9sb2d5EiMua25lLmFnZW50LnYxLkRlbGV0ZVRvcG9sb2d5UmVxdWVzdBokLmtuZS5hZ2VudC52MS5EZWxldGVUb3BvbG9neVJlc3BvbnNlElUKDFNldExpbmtTdGF0ZRIhLmtuZS5hZ2VudC52MS5TZXRMaW5rU3RhdGVSZXF1ZXN0GiIua25lLmFnZW50LnYxLlNldExpbmtTdGF0ZVJlc3BvbnNlElsKDlNldEltcGFpcm1lbnRzEiMua25lLmFnZW50LnYxLlNldEltcGFpcm1lbnRzUmVxdWVzdBokLmtuZS5hZ2VudC52MS5TZXRJbXBhaXJtZW50c1Jlc3BvbnNlElgKDUdldEludGVyZmFjZXMSIi5rbmUuYWdlbnQudjEuR2V0SW50ZXJmYWNlc1JlcXVlc3QaIy5rbmUuYWdlbnQudjEuR2V0SW50ZXJmYWNlc1Jlc3BvbnNlEmAKD1dhdGNoSW50ZXJmYWNlcxIkLmtuZS5hZ2VudC52MS5XYXRjaEludGVyZmFjZXNSZXF1ZXN0GiUua25lLmFnZW50LnYxLldhdGNoSW50ZXJmYWNlc1Jlc3BvbnNlMAESXgoPR2V0Q2FwYWJpbGl0aWVzEiQua25lLmFnZW50LnYxLkdldENhcGFiaWxpdGllc1JlcXVlc3QaJS5rbmUuYWdlbnQudjEuR2V0Q2FwYWJpbGl0aWVzUmVzcG9uc2USWAoNUHJlcGFyZVR1bm5lbBIiLmtuZS5hZ2VudC52MS5QcmVwYXJlVHVubmVsUmVxdWVzdBojLmtuZS5hZ2VudC52MS5QcmVwYXJlVHVubmVsUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_topo_topo]);
+  fileDesc("ChhrbmUvYWdlbnQvdjEvYWdlbnQucHJvdG8SDGtuZS5hZ2VudC52MSJrCg1Ob2RlTmFtZXNwYWNlEgwKBG5vZGUYASABKAkSDQoFbmV0bnMYAiABKAkSDgoGY3JlYXRlGAMgASgIEi0KC2JyaWRnZV9wb3J0GAQgASgLMhgua25lLmFnZW50LnYxLkJyaWRnZVBvcnQiWgoKQnJpZGdlUG9ydBIRCglpbnRlcmZhY2UYASABKAkSEQoJYWRkcmVzc2VzGAIgAygJEhYKDmhvc3RfaW50ZXJmYWNlGAMgASgJEg4KBmJyaWRnZRgEIAEoCSJdCg1Mb2NhbEVuZHBvaW50EgwKBG5vZGUYASABKAkSEQoJaW50ZXJmYWNlGAIgASgJEgsKA210dRgDIAEoDRILCgNtYWMYBCABKAkSEQoJYWRkcmVzc2VzGAUgAygJImIKDlJlbW90ZUVuZHBvaW50EgwKBG5vZGUYASABKAkSEQoJaW50ZXJmYWNlGAIgASgJEhUKDWFnZW50X2FkZHJlc3MYAyABKAkSGAoQdW5kZXJsYXlfYWRkcmVzcxgEIAEoCSLYAgoEV2lyZRILCgN1aWQYASABKAMSJgoBYRgCIAEoCzIbLmtuZS5hZ2VudC52MS5Mb2NhbEVuZHBvaW50EigKAXoYAyABKAsyGy5rbmUuYWdlbnQudjEuTG9jYWxFbmRwb2ludEgAEi4KBnJlbW90ZRgEIAEoCzIcLmtuZS5hZ2VudC52MS5SZW1vdGVFbmRwb2ludEgAEhEKB3NlZ21lbnQYBSABKAlIABIYCg5ob3N0X2ludGVyZmFjZRgGIAEoCUgAEiAKB2Ffc3RhdGUYByABKA4yDy50b3BvLkxpbmtTdGF0ZRIgCgd6X3N0YXRlGAggASgOMg8udG9wby5MaW5rU3RhdGUSIwoIYV9lZ3Jlc3MYCSABKAsyES50b3BvLkltcGFpcm1lbnRzEiMKCHpfZWdyZXNzGAogASgLMhEudG9wby5JbXBhaXJtZW50c0IGCgRwZWVyIqcBChFBcHBseVdpcmVzUmVxdWVzdBIQCgh0b3BvbG9neRgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgDEi8KCm5hbWVzcGFjZXMYAyADKAsyGy5rbmUuYWdlbnQudjEuTm9kZU5hbWVzcGFjZRIhCgV3aXJlcxgEIAMoCzISLmtuZS5hZ2VudC52MS5XaXJlEhgKEHVuZGVybGF5X2FkZHJlc3MYBSABKAkiZgoSQXBwbHlXaXJlc1Jlc3BvbnNlEhsKE29ic2VydmVkX2dlbmVyYXRpb24YASABKAMSDwoHY3JlYXRlZBgCIAEoBRIPCgdkZWxldGVkGAMgASgFEhEKCXVuY2hhbmdlZBgEIAEoBSIpChVEZWxldGVUb3BvbG9neVJlcXVlc3QSEAoIdG9wb2xvZ3kYASABKAkiKQoWRGVsZXRlVG9wb2xvZ3lSZXNwb25zZRIPCgdkZWxldGVkGAEgASgFImgKE1NldExpbmtTdGF0ZVJlcXVlc3QSEAoIdG9wb2xvZ3kYASABKAkSDAoEbm9kZRgCIAEoCRIRCglpbnRlcmZhY2UYAyABKAkSHgoFc3RhdGUYBCABKA4yDy50b3BvLkxpbmtTdGF0ZSIWChRTZXRMaW5rU3RhdGVSZXNwb25zZSJyChVTZXRJbXBhaXJtZW50c1JlcXVlc3QSEAoIdG9wb2xvZ3kYASABKAkSDAoEbm9kZRgCIAEoCRIRCglpbnRlcmZhY2UYAyABKAkSJgoLaW1wYWlybWVudHMYBCABKAsyES50b3BvLkltcGFpcm1lbnRzIhgKFlNldEltcGFpcm1lbnRzUmVzcG9uc2UiiAIKDkludGVyZmFjZVN0YXRlEhAKCHRvcG9sb2d5GAEgASgJEgwKBG5vZGUYAiABKAkSEQoJaW50ZXJmYWNlGAMgASgJEhAKCGFkbWluX3VwGAQgASgIEg8KB2NhcnJpZXIYBSABKAgSEgoKb3Blcl9zdGF0ZRgGIAEoCRISCgpyeF9wYWNrZXRzGAcgASgEEhIKCnR4X3BhY2tldHMYCCABKAQSEAoIcnhfYnl0ZXMYCSABKAQSEAoIdHhfYnl0ZXMYCiABKAQSEgoKcnhfZHJvcHBlZBgLIAEoBBISCgp0eF9kcm9wcGVkGAwgASgEEgsKA210dRgNIAEoDRILCgNtYWMYDiABKAkiNgoUR2V0SW50ZXJmYWNlc1JlcXVlc3QSEAoIdG9wb2xvZ3kYASABKAkSDAoEbm9kZRgCIAEoCSJJChVHZXRJbnRlcmZhY2VzUmVzcG9uc2USMAoKaW50ZXJmYWNlcxgBIAMoCzIcLmtuZS5hZ2VudC52MS5JbnRlcmZhY2VTdGF0ZSJIChZXYXRjaEludGVyZmFjZXNSZXF1ZXN0EhAKCHRvcG9sb2d5GAEgASgJEhwKFGNvdW50ZXJzX2ludGVydmFsX21zGAIgASgNInAKF1dhdGNoSW50ZXJmYWNlc1Jlc3BvbnNlEisKBXN0YXRlGAEgASgLMhwua25lLmFnZW50LnYxLkludGVyZmFjZVN0YXRlEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhgKFkdldENhcGFiaWxpdGllc1JlcXVlc3QiXgoXR2V0Q2FwYWJpbGl0aWVzUmVzcG9uc2USEAoIaG9zdG5hbWUYASABKAkSDgoGa2VybmVsGAIgASgJEhAKCGZlYXR1cmVzGAMgAygJEg8KB21pc3NpbmcYBCADKAkijQEKFFByZXBhcmVUdW5uZWxSZXF1ZXN0EhAKCHRvcG9sb2d5GAEgASgJEgsKA3VpZBgCIAEoAxIqCgVsb2NhbBgDIAEoCzIbLmtuZS5hZ2VudC52MS5Mb2NhbEVuZHBvaW50Eh0KFXBlZXJfdW5kZXJsYXlfYWRkcmVzcxgEIAEoCRILCgN2bmkYBSABKA0iMQoVUHJlcGFyZVR1bm5lbFJlc3BvbnNlEhgKEHVuZGVybGF5X2FkZHJlc3MYASABKAky5gUKDEFnZW50U2VydmljZRJPCgpBcHBseVdpcmVzEh8ua25lLmFnZW50LnYxLkFwcGx5V2lyZXNSZXF1ZXN0GiAua25lLmFnZW50LnYxLkFwcGx5V2lyZXNSZXNwb25zZRJbCg5EZWxldGVUb3BvbG9neRIjLmtuZS5hZ2VudC52MS5EZWxldGVUb3BvbG9neVJlcXVlc3QaJC5rbmUuYWdlbnQudjEuRGVsZXRlVG9wb2xvZ3lSZXNwb25zZRJVCgxTZXRMaW5rU3RhdGUSIS5rbmUuYWdlbnQudjEuU2V0TGlua1N0YXRlUmVxdWVzdBoiLmtuZS5hZ2VudC52MS5TZXRMaW5rU3RhdGVSZXNwb25zZRJbCg5TZXRJbXBhaXJtZW50cxIjLmtuZS5hZ2VudC52MS5TZXRJbXBhaXJtZW50c1JlcXVlc3QaJC5rbmUuYWdlbnQudjEuU2V0SW1wYWlybWVudHNSZXNwb25zZRJYCg1HZXRJbnRlcmZhY2VzEiIua25lLmFnZW50LnYxLkdldEludGVyZmFjZXNSZXF1ZXN0GiMua25lLmFnZW50LnYxLkdldEludGVyZmFjZXNSZXNwb25zZRJgCg9XYXRjaEludGVyZmFjZXMSJC5rbmUuYWdlbnQudjEuV2F0Y2hJbnRlcmZhY2VzUmVxdWVzdBolLmtuZS5hZ2VudC52MS5XYXRjaEludGVyZmFjZXNSZXNwb25zZTABEl4KD0dldENhcGFiaWxpdGllcxIkLmtuZS5hZ2VudC52MS5HZXRDYXBhYmlsaXRpZXNSZXF1ZXN0GiUua25lLmFnZW50LnYxLkdldENhcGFiaWxpdGllc1Jlc3BvbnNlElgKDVByZXBhcmVUdW5uZWwSIi5rbmUuYWdlbnQudjEuUHJlcGFyZVR1bm5lbFJlcXVlc3QaIy5rbmUuYWdlbnQudjEuUHJlcGFyZVR1bm5lbFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_topo_topo]);
 
 /**
  * NodeNamespace is a node's network namespace on this host.
@@ -43,6 +43,14 @@ export type NodeNamespace = Message<"kne.agent.v1.NodeNamespace"> & {
    * @generated from field: bool create = 3;
    */
   create: boolean;
+
+  /**
+   * A port of the node on a bridge of this host (the local backend's management network),
+   * made and kept by the agent like a wire.
+   *
+   * @generated from field: kne.agent.v1.BridgePort bridge_port = 4;
+   */
+  bridgePort?: BridgePort | undefined;
 };
 
 /**
@@ -51,6 +59,49 @@ export type NodeNamespace = Message<"kne.agent.v1.NodeNamespace"> & {
  */
 export const NodeNamespaceSchema: GenMessage<NodeNamespace> = /*@__PURE__*/
   messageDesc(file_kne_agent_v1_agent, 0);
+
+/**
+ * BridgePort is a veth whose node end carries addresses and whose host end is a port of an
+ * existing bridge in the host namespace.
+ *
+ * @generated from message kne.agent.v1.BridgePort
+ */
+export type BridgePort = Message<"kne.agent.v1.BridgePort"> & {
+  /**
+   * The interface inside the node, e.g. eth0.
+   *
+   * @generated from field: string interface = 1;
+   */
+  interface: string;
+
+  /**
+   * Addresses (address/prefix) put on it; others found there are left alone.
+   *
+   * @generated from field: repeated string addresses = 2;
+   */
+  addresses: string[];
+
+  /**
+   * The veth's end in the host namespace.
+   *
+   * @generated from field: string host_interface = 3;
+   */
+  hostInterface: string;
+
+  /**
+   * The bridge (in the host namespace) the host end joins; it must exist.
+   *
+   * @generated from field: string bridge = 4;
+   */
+  bridge: string;
+};
+
+/**
+ * Describes the message kne.agent.v1.BridgePort.
+ * Use `create(BridgePortSchema)` to create a new message.
+ */
+export const BridgePortSchema: GenMessage<BridgePort> = /*@__PURE__*/
+  messageDesc(file_kne_agent_v1_agent, 1);
 
 /**
  * LocalEndpoint is one end of a wire on this host.
@@ -89,7 +140,7 @@ export type LocalEndpoint = Message<"kne.agent.v1.LocalEndpoint"> & {
  * Use `create(LocalEndpointSchema)` to create a new message.
  */
 export const LocalEndpointSchema: GenMessage<LocalEndpoint> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 1);
+  messageDesc(file_kne_agent_v1_agent, 2);
 
 /**
  * RemoteEndpoint is the far end of a cross-host wire.
@@ -127,7 +178,7 @@ export type RemoteEndpoint = Message<"kne.agent.v1.RemoteEndpoint"> & {
  * Use `create(RemoteEndpointSchema)` to create a new message.
  */
 export const RemoteEndpointSchema: GenMessage<RemoteEndpoint> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 2);
+  messageDesc(file_kne_agent_v1_agent, 3);
 
 /**
  * Wire joins a local endpoint to another local endpoint, a remote one, a segment or a
@@ -201,7 +252,7 @@ export type Wire = Message<"kne.agent.v1.Wire"> & {
  * Use `create(WireSchema)` to create a new message.
  */
 export const WireSchema: GenMessage<Wire> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 3);
+  messageDesc(file_kne_agent_v1_agent, 4);
 
 /**
  * @generated from message kne.agent.v1.ApplyWiresRequest
@@ -242,7 +293,7 @@ export type ApplyWiresRequest = Message<"kne.agent.v1.ApplyWiresRequest"> & {
  * Use `create(ApplyWiresRequestSchema)` to create a new message.
  */
 export const ApplyWiresRequestSchema: GenMessage<ApplyWiresRequest> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 4);
+  messageDesc(file_kne_agent_v1_agent, 5);
 
 /**
  * @generated from message kne.agent.v1.ApplyWiresResponse
@@ -274,7 +325,7 @@ export type ApplyWiresResponse = Message<"kne.agent.v1.ApplyWiresResponse"> & {
  * Use `create(ApplyWiresResponseSchema)` to create a new message.
  */
 export const ApplyWiresResponseSchema: GenMessage<ApplyWiresResponse> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 5);
+  messageDesc(file_kne_agent_v1_agent, 6);
 
 /**
  * @generated from message kne.agent.v1.DeleteTopologyRequest
@@ -291,7 +342,7 @@ export type DeleteTopologyRequest = Message<"kne.agent.v1.DeleteTopologyRequest"
  * Use `create(DeleteTopologyRequestSchema)` to create a new message.
  */
 export const DeleteTopologyRequestSchema: GenMessage<DeleteTopologyRequest> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 6);
+  messageDesc(file_kne_agent_v1_agent, 7);
 
 /**
  * @generated from message kne.agent.v1.DeleteTopologyResponse
@@ -308,7 +359,7 @@ export type DeleteTopologyResponse = Message<"kne.agent.v1.DeleteTopologyRespons
  * Use `create(DeleteTopologyResponseSchema)` to create a new message.
  */
 export const DeleteTopologyResponseSchema: GenMessage<DeleteTopologyResponse> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 7);
+  messageDesc(file_kne_agent_v1_agent, 8);
 
 /**
  * @generated from message kne.agent.v1.SetLinkStateRequest
@@ -340,7 +391,7 @@ export type SetLinkStateRequest = Message<"kne.agent.v1.SetLinkStateRequest"> & 
  * Use `create(SetLinkStateRequestSchema)` to create a new message.
  */
 export const SetLinkStateRequestSchema: GenMessage<SetLinkStateRequest> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 8);
+  messageDesc(file_kne_agent_v1_agent, 9);
 
 /**
  * @generated from message kne.agent.v1.SetLinkStateResponse
@@ -353,7 +404,7 @@ export type SetLinkStateResponse = Message<"kne.agent.v1.SetLinkStateResponse"> 
  * Use `create(SetLinkStateResponseSchema)` to create a new message.
  */
 export const SetLinkStateResponseSchema: GenMessage<SetLinkStateResponse> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 9);
+  messageDesc(file_kne_agent_v1_agent, 10);
 
 /**
  * @generated from message kne.agent.v1.SetImpairmentsRequest
@@ -385,7 +436,7 @@ export type SetImpairmentsRequest = Message<"kne.agent.v1.SetImpairmentsRequest"
  * Use `create(SetImpairmentsRequestSchema)` to create a new message.
  */
 export const SetImpairmentsRequestSchema: GenMessage<SetImpairmentsRequest> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 10);
+  messageDesc(file_kne_agent_v1_agent, 11);
 
 /**
  * @generated from message kne.agent.v1.SetImpairmentsResponse
@@ -398,7 +449,7 @@ export type SetImpairmentsResponse = Message<"kne.agent.v1.SetImpairmentsRespons
  * Use `create(SetImpairmentsResponseSchema)` to create a new message.
  */
 export const SetImpairmentsResponseSchema: GenMessage<SetImpairmentsResponse> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 11);
+  messageDesc(file_kne_agent_v1_agent, 12);
 
 /**
  * InterfaceState is the observed state of one local endpoint.
@@ -482,7 +533,7 @@ export type InterfaceState = Message<"kne.agent.v1.InterfaceState"> & {
  * Use `create(InterfaceStateSchema)` to create a new message.
  */
 export const InterfaceStateSchema: GenMessage<InterfaceState> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 12);
+  messageDesc(file_kne_agent_v1_agent, 13);
 
 /**
  * @generated from message kne.agent.v1.GetInterfacesRequest
@@ -506,7 +557,7 @@ export type GetInterfacesRequest = Message<"kne.agent.v1.GetInterfacesRequest"> 
  * Use `create(GetInterfacesRequestSchema)` to create a new message.
  */
 export const GetInterfacesRequestSchema: GenMessage<GetInterfacesRequest> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 13);
+  messageDesc(file_kne_agent_v1_agent, 14);
 
 /**
  * @generated from message kne.agent.v1.GetInterfacesResponse
@@ -523,7 +574,7 @@ export type GetInterfacesResponse = Message<"kne.agent.v1.GetInterfacesResponse"
  * Use `create(GetInterfacesResponseSchema)` to create a new message.
  */
 export const GetInterfacesResponseSchema: GenMessage<GetInterfacesResponse> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 14);
+  messageDesc(file_kne_agent_v1_agent, 15);
 
 /**
  * @generated from message kne.agent.v1.WatchInterfacesRequest
@@ -547,7 +598,7 @@ export type WatchInterfacesRequest = Message<"kne.agent.v1.WatchInterfacesReques
  * Use `create(WatchInterfacesRequestSchema)` to create a new message.
  */
 export const WatchInterfacesRequestSchema: GenMessage<WatchInterfacesRequest> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 15);
+  messageDesc(file_kne_agent_v1_agent, 16);
 
 /**
  * @generated from message kne.agent.v1.WatchInterfacesResponse
@@ -569,7 +620,7 @@ export type WatchInterfacesResponse = Message<"kne.agent.v1.WatchInterfacesRespo
  * Use `create(WatchInterfacesResponseSchema)` to create a new message.
  */
 export const WatchInterfacesResponseSchema: GenMessage<WatchInterfacesResponse> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 16);
+  messageDesc(file_kne_agent_v1_agent, 17);
 
 /**
  * @generated from message kne.agent.v1.GetCapabilitiesRequest
@@ -582,7 +633,7 @@ export type GetCapabilitiesRequest = Message<"kne.agent.v1.GetCapabilitiesReques
  * Use `create(GetCapabilitiesRequestSchema)` to create a new message.
  */
 export const GetCapabilitiesRequestSchema: GenMessage<GetCapabilitiesRequest> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 17);
+  messageDesc(file_kne_agent_v1_agent, 18);
 
 /**
  * @generated from message kne.agent.v1.GetCapabilitiesResponse
@@ -618,7 +669,7 @@ export type GetCapabilitiesResponse = Message<"kne.agent.v1.GetCapabilitiesRespo
  * Use `create(GetCapabilitiesResponseSchema)` to create a new message.
  */
 export const GetCapabilitiesResponseSchema: GenMessage<GetCapabilitiesResponse> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 18);
+  messageDesc(file_kne_agent_v1_agent, 19);
 
 /**
  * @generated from message kne.agent.v1.PrepareTunnelRequest
@@ -659,7 +710,7 @@ export type PrepareTunnelRequest = Message<"kne.agent.v1.PrepareTunnelRequest"> 
  * Use `create(PrepareTunnelRequestSchema)` to create a new message.
  */
 export const PrepareTunnelRequestSchema: GenMessage<PrepareTunnelRequest> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 19);
+  messageDesc(file_kne_agent_v1_agent, 20);
 
 /**
  * @generated from message kne.agent.v1.PrepareTunnelResponse
@@ -676,7 +727,7 @@ export type PrepareTunnelResponse = Message<"kne.agent.v1.PrepareTunnelResponse"
  * Use `create(PrepareTunnelResponseSchema)` to create a new message.
  */
 export const PrepareTunnelResponseSchema: GenMessage<PrepareTunnelResponse> = /*@__PURE__*/
-  messageDesc(file_kne_agent_v1_agent, 20);
+  messageDesc(file_kne_agent_v1_agent, 21);
 
 /**
  * AgentService is served by the agent of each host.
