@@ -4,8 +4,8 @@
  * `KNE_SERVER`, gRPC over HTTP/2 cleartext). Commands use the same clients either way.
  */
 import { type Client, createClient, type Transport } from "@connectrpc/connect";
-import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import { managerv1 } from "@kne/proto";
+import { createFastGrpcTransport } from "@kne/rpc";
 import { UsageError } from "./usage-error";
 
 export const SERVER_ENV = "KNE_SERVER";
@@ -62,10 +62,11 @@ export async function connectManager(flags: ConnectionFlags): Promise<ManagerCon
     if (flags.backend !== undefined || flags.kubeconfig !== undefined || flags.kubecfg !== undefined || flags["operator-mode"] !== undefined) {
       throw new UsageError("--backend, --kubeconfig and --operator-mode configure the in-process manager; with --server, the server's own flags decide");
     }
-    // Our own session manager, so that close() ends the HTTP/2 connection and the process can exit.
-    const sessionManager = new Http2SessionManager(serverUrl(server));
-    transport = createGrpcTransport({ baseUrl: serverUrl(server), sessionManager });
-    close = async () => sessionManager.abort();
+    // Unary calls on one raw HTTP/2 session (the lean client), watches through connect-node;
+    // close() ends both connections, so the process can exit.
+    const fast = createFastGrpcTransport({ baseUrl: serverUrl(server) });
+    transport = fast;
+    close = () => fast.close();
     where = serverUrl(server);
   } else if ((flags.backend ?? (process.env["KNE_BACKEND"] || "local")) === "kubernetes") {
     const mode = flags["operator-mode"] ?? "auto";

@@ -1,12 +1,11 @@
 /**
  * Clients for the agents at the far ends of cross-host wires: gRPC over cleartext HTTP/2
- * (connect-node 2.x's gRPC transport is HTTP/2 only, hence no httpVersion option), one
- * connection per peer address, closed on shutdown (an open HTTP/2 session keeps a process
- * alive) and after a minute without calls.
+ * with @kne/rpc's lean unary transport (one raw HTTP/2 session per peer address; peers
+ * only make unary calls), closed on shutdown and after a minute without calls.
  */
 import { type Client, createClient } from "@connectrpc/connect";
-import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import { agentv1 } from "@kne/proto";
+import { createFastGrpcTransport, type FastGrpcTransport } from "@kne/rpc";
 
 /** What the agent calls on a peer. */
 export type PeerClient = Pick<Client<typeof agentv1.AgentService>, "prepareTunnel">;
@@ -21,21 +20,19 @@ export interface PeerClients {
 
 /** The default: plain-text gRPC to `http://<agentAddress>`. */
 export function createPeerClients(): PeerClients {
-  const clients = new Map<string, { client: PeerClient; sessions: Http2SessionManager }>();
+  const clients = new Map<string, { client: PeerClient; transport: FastGrpcTransport }>();
   return {
     factory(agentAddress) {
       let entry = clients.get(agentAddress);
       if (!entry) {
-        const baseUrl = `http://${agentAddress}`;
-        const sessions = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 60_000 });
-        const transport = createGrpcTransport({ baseUrl, sessionManager: sessions });
-        entry = { client: createClient(agentv1.AgentService, transport), sessions };
+        const transport = createFastGrpcTransport({ baseUrl: `http://${agentAddress}`, idleConnectionTimeoutMs: 60_000 });
+        entry = { client: createClient(agentv1.AgentService, transport), transport };
         clients.set(agentAddress, entry);
       }
       return entry.client;
     },
     close() {
-      for (const { sessions } of clients.values()) sessions.abort();
+      for (const { transport } of clients.values()) void transport.close();
       clients.clear();
     },
   };

@@ -30,10 +30,14 @@ function unaryMethod<I extends DescMessage, O extends DescMessage>(path: string,
   };
 }
 
-describe("a raw grpc-js client", () => {
+// Against both of the server's paths for unary calls: the lean one and Connect's adapter.
+describe.each([
+  ["the fast unary path", true],
+  ["Connect's adapter", false],
+])("a raw grpc-js client, against %s", (_name, fastUnary) => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ fastUnary });
   });
   afterAll(() => t.server.close());
 

@@ -8,6 +8,10 @@
  *   then are cancelled with UNAVAILABLE.
  * - Errors: `toConnectError` is the one translation of foreign errors (errno, aborts) into
  *   gRPC codes; `invalidArgument` attaches `google.rpc.BadRequest` field violations.
+ * - Plain unary gRPC calls take a lean path on both ends: `startServer` answers them from
+ *   the raw HTTP/2 stream (same interceptors, codes and metadata as Connect's adapter;
+ *   `fastUnary: false` turns it off), and `createFastGrpcTransport` is a client transport
+ *   whose unary calls use one raw HTTP/2 session (streams go through connect-node).
  * - Process plumbing for the apps: `runServerCommand` (flags, --help, logger, server,
  *   SIGINT/SIGTERM) built from `parseServerFlags`, `serverHelp` and `closeOnSignals`; and
  *   `notImplementedService` for methods whose implementation has not landed yet.
@@ -27,3 +31,7 @@ export type { AuthOptions } from "./interceptors";
 export { notImplementedService } from "./not-implemented";
 export { runServerCommand, parseServerFlags, parseServerCommandLine, serverHelp, closeOnSignals, FlagError } from "./server-main";
 export type { ServerCommand, ServerFlags, ServerOptionNames, ProcessIo } from "./server-main";
+export { createFastGrpcTransport } from "./fast-grpc-transport";
+export { createDirectTransport } from "./direct-transport";
+export type { DirectTransportOptions } from "./direct-transport";
+export type { FastGrpcTransport, FastGrpcTransportOptions } from "./fast-grpc-transport";

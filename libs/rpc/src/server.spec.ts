@@ -9,7 +9,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { controller, healthv1, reflectionv1, reflectionv1alpha } from "@kne/proto";
 import { afterEach, describe, expect, it } from "vitest";
-import { authInterceptor, fieldViolationsOf, ServingStatus } from "./index";
+import { authInterceptor, createFastGrpcTransport, fieldViolationsOf, ServingStatus } from "./index";
 import { rejection, startTestServer, type TestServer } from "./test-fixtures";
 
 const run = promisify(execFile);
@@ -244,6 +244,13 @@ describe("startServer with TLS", () => {
       });
       const res = await createClient(controller.TopologyManager, withCert).showTopology({ topologyName: "t1" });
       expect(res.topology?.name).toBe("t1");
+      // The lean client takes the same TLS material.
+      const fast = createFastGrpcTransport({ baseUrl: tlsServer.server.url, nodeOptions: { ca: c.ca, cert: c.clientCert, key: c.clientKey } });
+      try {
+        expect((await createClient(controller.TopologyManager, fast).showTopology({ topologyName: "t2" })).topology?.name).toBe("t2");
+      } finally {
+        await fast.close();
+      }
       // HTTP/1.1 (browsers, plain curl) works on the TLS port for Connect.
       const http1 = createConnectTransport({
         baseUrl: tlsServer.server.url,

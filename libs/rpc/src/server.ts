@@ -7,6 +7,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { healthv1, rpcstatus } from "@kne/proto";
 import { loggingInterceptor, metricsInterceptor, tracingInterceptor, type Logger } from "@kne/telemetry";
+import { createFastUnaryHandler, routeUnaryCallsAroundAdapter } from "./fast-unary-server";
 import { createHealthService, type HealthService } from "./health";
 import { answerOnAbortInterceptor, errorInterceptor } from "./interceptors";
 import { createReflectionServices, DescriptorIndex, reflectionServices } from "./reflection";
@@ -44,6 +45,13 @@ export interface ServerOptions {
    * larger one fails with RESOURCE_EXHAUSTED naming both sizes.
    */
   readMaxBytes?: number;
+  /**
+   * Serve plain unary gRPC calls (HTTP/2, application/grpc[+proto], uncompressed) on a lean
+   * path beside Connect's adapter: same interceptors, codes and metadata, a fraction of the
+   * CPU per call (see fast-unary-server.ts). Default true; false sends every request
+   * through the adapter.
+   */
+  fastUnary?: boolean;
 }
 
 export interface RunningServer {
@@ -84,20 +92,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const registrations = [...options.services, health.registration, ...reflection];
 
   const shutdown = new AbortController();
+  const interceptors = [
+    tracingInterceptor({ side: "server" }),
+    metricsInterceptor(),
+    loggingInterceptor(logger),
+    errorInterceptor(logger),
+    answerOnAbortInterceptor(),
+    ...(options.interceptors ?? []),
+  ];
+  const readMaxBytes = options.readMaxBytes ?? defaultReadMaxBytes;
   const handler = connectNodeAdapter({
     routes(router) {
       for (const r of registrations) router.service(r.service, r.impl);
     },
-    interceptors: [
-      tracingInterceptor({ side: "server" }),
-      metricsInterceptor(),
-      loggingInterceptor(logger),
-      errorInterceptor(logger),
-      answerOnAbortInterceptor(),
-      ...(options.interceptors ?? []),
-    ],
+    interceptors,
     shutdownSignal: shutdown.signal,
-    readMaxBytes: options.readMaxBytes ?? defaultReadMaxBytes,
+    readMaxBytes,
   });
 
   const server = options.tls
@@ -114,6 +124,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         handler,
       )
     : http2.createServer({}, handler);
+  if (options.fastUnary ?? true) {
+    const fast = createFastUnaryHandler({ registrations, interceptors, shutdownSignal: shutdown.signal, readMaxBytes });
+    if (!routeUnaryCallsAroundAdapter(server, fast)) {
+      logger.warn("the lean unary path is off: Node's http2 server no longer looks as expected (one compat 'stream' listener)");
+    }
+  }
 
   // http2.Server.close() waits for every open session, and clients keep theirs open:
   // track sessions and sockets so shutdown can end them.

@@ -43,7 +43,14 @@ export interface TestServer extends CapturedLogs {
  * (foreign error); otherwise RUNNING. DeleteTopology can be held open with holdDelete().
  */
 export async function startTestServer(
-  options: { tls?: TlsOptions; interceptors?: Interceptor[]; shutdownGraceMs?: number } = {},
+  options: {
+    tls?: TlsOptions;
+    interceptors?: Interceptor[];
+    shutdownGraceMs?: number;
+    fastUnary?: boolean;
+    readMaxBytes?: number;
+    port?: number;
+  } = {},
 ): Promise<TestServer> {
   const logs = captureLogs();
   let gate: { entered: () => void; released: Promise<void> } | undefined;
@@ -73,13 +80,15 @@ export async function startTestServer(
     },
   });
   const server = await startServer({
-    port: 0,
+    port: options.port ?? 0,
     host: "127.0.0.1",
     services: [fake],
     logger: logs.logger,
     tls: options.tls,
     interceptors: options.interceptors,
     shutdownGraceMs: options.shutdownGraceMs,
+    fastUnary: options.fastUnary,
+    readMaxBytes: options.readMaxBytes,
   });
   return {
     ...logs,

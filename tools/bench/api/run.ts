@@ -5,7 +5,8 @@
  *
  * - unary GetTopology and SetLinkState: throughput and p50/p99 latency at concurrency 1, 16
  *   and 64 (each cell runs for --seconds; SetLinkState flips links down and up, each call
- *   a real kernel change, serialized by the backend);
+ *   a real kernel change, serialized by the backend), through @kne/rpc's lean gRPC client
+ *   (`createFastGrpcTransport`; the watch streams go through connect-node);
  * - watch fan-out: --watchers WatchLinks streams on the topology; a link is flipped
  *   --flips times and, for every watcher, the time from sending SetLinkState to that
  *   watcher seeing the new state is recorded: p50/p99/max over all watchers and flips.
@@ -22,8 +23,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { managerv1, topo } from "@kne/proto";
+import { createFastGrpcTransport, type FastGrpcTransport } from "@kne/rpc";
 import { startServerProcess, type ServerProcess } from "@kne/rpc/testing";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -78,11 +79,12 @@ interface Cell {
 
 const stateDir = mkdtempSync(join(tmpdir(), "kne-bench-api-"));
 let server: ServerProcess | undefined;
+let transport: FastGrpcTransport | undefined;
 let created = false;
 
 async function main(): Promise<void> {
   server = await startServerProcess(managerBin, ["--state-dir", stateDir, "--log-level", "info"], 60_000);
-  const transport = createGrpcTransport({ baseUrl: server.url });
+  transport = createFastGrpcTransport({ baseUrl: server.url });
   const topologies = createClient(managerv1.TopologyService, transport);
   const links = createClient(managerv1.LinkService, transport);
   const t0 = performance.now();
@@ -186,9 +188,11 @@ async function main(): Promise<void> {
 async function cleanup(): Promise<void> {
   if (server) {
     if (created) {
-      const topologies = createClient(managerv1.TopologyService, createGrpcTransport({ baseUrl: server.url }));
+      transport ??= createFastGrpcTransport({ baseUrl: server.url });
+      const topologies = createClient(managerv1.TopologyService, transport);
       await topologies.deleteTopology({ name }, { timeoutMs: 300_000 }).catch((e: unknown) => console.error(`cleanup: deleting ${name} failed: ${String(e)}`));
     }
+    await transport?.close();
     await server.stop("SIGTERM");
   }
   rmSync(stateDir, { recursive: true, force: true });

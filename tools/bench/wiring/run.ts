@@ -30,7 +30,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createAgentService } from "@kne/agent";
 import { type LinkEvent, deleteTopology, listNetns, nodeNetnsName, watchLinks } from "@kne/dataplane";
 import { agentv1, topo } from "@kne/proto";
-import { serviceRegistration, startServer } from "@kne/rpc";
+import { createFastGrpcTransport, serviceRegistration, startServer } from "@kne/rpc";
 import { createLogger } from "@kne/telemetry";
 import { mininetRing, mininetUnavailable, printRingComparison, stopMininet, type MininetRun } from "../mininet";
 
@@ -91,7 +91,11 @@ const timedImpl: typeof agent.impl = {
   },
 };
 const server = await startServer({ port: 0, host: "127.0.0.1", logger, services: [serviceRegistration(agentv1.AgentService, timedImpl)] });
-const client = createClient(agentv1.AgentService, createGrpcTransport({ baseUrl: server.url }));
+/** Our lean gRPC client (libs/rpc fast-grpc-transport.ts), as the manager and agents use it. */
+const fastTransport = createFastGrpcTransport({ baseUrl: server.url });
+const client = createClient(agentv1.AgentService, fastTransport);
+/** Connect's own node client against the same server, for comparison. */
+const connectClient = createClient(agentv1.AgentService, createGrpcTransport({ baseUrl: server.url }));
 /** The same service through Connect's in-memory transport: the API without HTTP/2 on loopback. */
 const inProcess = createClient(agentv1.AgentService, createRouterTransport(({ service }) => service(agentv1.AgentService, agent.impl)));
 const topologies = new Set<string>();
@@ -101,6 +105,7 @@ const topologies = new Set<string>();
 interface AgentProcess {
   child: ChildProcess;
   client: Client<typeof agentv1.AgentService>;
+  close(): Promise<void>;
 }
 
 let agentProcess: AgentProcess | undefined;
@@ -119,12 +124,14 @@ async function startAgentProcess(): Promise<AgentProcess> {
       resolve((JSON.parse(line) as { url: string }).url);
     });
   });
-  return { child, client: createClient(agentv1.AgentService, createGrpcTransport({ baseUrl: url })) };
+  const transport = createFastGrpcTransport({ baseUrl: url });
+  return { child, client: createClient(agentv1.AgentService, transport), close: () => transport.close() };
 }
 
 async function stopAgentProcess(): Promise<void> {
   const p = agentProcess;
   agentProcess = undefined;
+  await p?.close();
   if (!p || p.child.exitCode !== null) return;
   const exited = new Promise((r) => p.child.once("exit", r));
   p.child.kill("SIGTERM");
@@ -137,6 +144,7 @@ async function cleanup(): Promise<void> {
   stopMininet();
   await stopAgentProcess();
   for (const t of topologies) await deleteTopology(t).catch(() => undefined);
+  await fastTransport.close();
   await server.close();
   await agent.stop();
   rmSync(stateDir, { recursive: true, force: true });
@@ -300,6 +308,7 @@ try {
     show(`gRPC, agent in this process   (${load()})`, flipStats);
     const handler = handlerMs.slice(2).sort((a, b) => a - b);
     console.log(`    of which in the agent's handler (journal append, ip session): p50 ${percentile(handler, 50).toFixed(2)} ms, p99 ${percentile(handler, 99).toFixed(2)} ms`);
+    show(`same, Connect's node client   (${load()})`, await linkFlips(flips, connectClient, "connect"));
     show(`Connect in-memory transport   (${load()})`, await linkFlips(flips, inProcess, "mem"));
     agentProcess = await startAgentProcess();
     show(`gRPC, topology-agent process  (${load()})`, await linkFlips(flips, agentProcess.client, "proc"));

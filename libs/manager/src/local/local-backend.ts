@@ -23,7 +23,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { createDirectTransport } from "@kne/rpc";
 import { createAgentService, type AgentService } from "@kne/agent";
 import {
   type ObservedInterface,
@@ -1130,12 +1131,13 @@ export class LocalBackend implements RuntimeBackend {
 }
 
 function agentClient(agent: AgentService): Client<typeof agentv1.AgentService> {
-  // Traced on both sides, as if the agent were remote: its spans join the manager call's trace.
+  // Traced on both sides, as if the agent were remote: its spans join the manager call's
+  // trace. Messages pass by reference (each request is built anew and not touched after).
   return createClient(
     agentv1.AgentService,
-    createRouterTransport((router) => router.service(agentv1.AgentService, agent.impl), {
-      transport: { interceptors: [tracingInterceptor({ side: "client" })] },
-      router: { interceptors: [tracingInterceptor({ side: "server" })] },
+    createDirectTransport(agentv1.AgentService, agent.impl, {
+      clientInterceptors: [tracingInterceptor({ side: "client" })],
+      serverInterceptors: [tracingInterceptor({ side: "server" })],
     }),
   );
 }
