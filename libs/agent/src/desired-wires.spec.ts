@@ -39,6 +39,23 @@ describe("compileTopology", () => {
     expect(bad({ hostInterface: "x".repeat(16) })).toBe("namespaces[0].bridge_port.host_interface");
   });
 
+  it("turns a bridge port with a macvlan parent into a macvlan on that host device", () => {
+    const port = { interface: "eth0", addresses: ["198.19.0.2/16"], hostInterface: "kmg0123456789ab", macvlanParent: "kne-mgmt0" };
+    const compiled = compileTopology(request({ namespaces: [{ node: "r1", create: true, bridgePort: port }] }), ctx);
+    expect(compiled.desired.wires).toEqual([
+      {
+        kind: "macvlan",
+        uid: "port.kmg0123456789ab",
+        endpoint: { netns: nodeNetnsName("t1", "r1"), ifname: "eth0", adminUp: true, addresses: ["198.19.0.2/16"] },
+        parent: { netns: "", ifname: "kne-mgmt0" },
+        mode: "bridge",
+      },
+    ]);
+    const bad = (p: Record<string, string>) => fieldOf(() => compileTopology(request({ namespaces: [{ node: "r1", bridgePort: { ...port, ...p } }] }), ctx));
+    expect(bad({ bridge: "kne-mgmt" })).toBe("namespaces[0].bridge_port.bridge");
+    expect(bad({ macvlanParent: "a b" })).toBe("namespaces[0].bridge_port.macvlan_parent");
+  });
+
   it("turns each peer kind into its data plane wire, with states, impairments and addresses", () => {
     const compiled = compileTopology(
       request({

@@ -175,20 +175,33 @@ function endpointSpec(ep: agentv1.LocalEndpoint | undefined, field: string, netn
 }
 
 /**
- * A node's port on a host bridge: a veth whose first end is in the host namespace on the
- * bridge (the kernel enslaves it as it creates it) and whose peer is the node's interface
- * with its addresses. Its uid comes from the host end's name, unique on the host.
+ * A node's port on a host segment: a macvlan (bridge mode) on a host device, or a veth whose
+ * first end is in the host namespace on the bridge (the kernel enslaves it as it creates it)
+ * and whose peer is the node's interface with its addresses. Its uid comes from the host
+ * end's name, unique on the host.
  */
 function bridgePortWire(port: agentv1.BridgePort, field: string, netns: string, hostNetns: string): WireSpec {
   validateIfname(port.interface, `${field}.interface`);
   validateIfname(port.hostInterface, `${field}.host_interface`);
-  validateIfname(port.bridge, `${field}.bridge`);
   port.addresses.forEach((a, i) => validateCidr(a, `${field}.addresses[${i}]`));
+  const addresses = port.addresses.length > 0 ? { addresses: [...port.addresses] } : {};
+  if (port.macvlanParent !== "") {
+    validateIfname(port.macvlanParent, `${field}.macvlan_parent`);
+    if (port.bridge !== "") throw new InvalidArgumentError("give a bridge or a macvlan_parent, not both", `${field}.bridge`);
+    return {
+      kind: "macvlan",
+      uid: `port.${port.hostInterface}`,
+      endpoint: { netns, ifname: port.interface, adminUp: true, ...addresses },
+      parent: { netns: hostNetns, ifname: port.macvlanParent },
+      mode: "bridge",
+    };
+  }
+  validateIfname(port.bridge, `${field}.bridge`);
   return {
     kind: "veth",
     uid: `port.${port.hostInterface}`,
     a: { netns: hostNetns, ifname: port.hostInterface, master: port.bridge, adminUp: true },
-    b: { netns, ifname: port.interface, adminUp: true, ...(port.addresses.length > 0 ? { addresses: [...port.addresses] } : {}) },
+    b: { netns, ifname: port.interface, adminUp: true, ...addresses },
   };
 }
 

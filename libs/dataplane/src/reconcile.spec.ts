@@ -382,7 +382,17 @@ describe("bridge ports (a host end on a bridge, addresses on the node end)", () 
     expect(plan(port(), k).problems[0]).toBeInstanceOf(KernelObjectExistsError);
   });
 
-  it("rejects a bad bridge name or address, naming the field", () => {
+  it("gives a macvlan port its address in the pass that makes it, and nothing to do after", () => {
+    const k = withBridge();
+    const desired: DesiredState = {
+      topology: "t",
+      wires: [{ kind: "macvlan", uid: "port.kmg1", endpoint: { netns: ns("r1"), ifname: "eth0", addresses: ["198.19.0.3/16"] }, parent: { netns: HOST_NETNS, ifname: "br0" }, mode: "bridge" }],
+    };
+    expect(converge(desired, k)).toBe(2);
+    expect(k.dev(ns("r1"), "eth0").addresses).toEqual(["198.19.0.3/16"]);
+  });
+
+    it("rejects a bad bridge name or address, naming the field", () => {
     const bad = port("198.19.0.2");
     expect(() => validateDesiredState(bad)).toThrow(/wires\[0\]\.b\.addresses\[0\]/);
     const badMaster = port();

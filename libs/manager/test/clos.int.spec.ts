@@ -167,7 +167,9 @@ describe("frr-clos", () => {
     await h.topology.deleteTopology({ name: NAME });
     expect(kernelLeftovers(NAME)).toEqual({ namespaces: [], ports: [] });
     expect(processesUsing(h.stateDir)).toEqual([]);
+    // The management segment (kne-mgmt on its parent kne-mgmt0) goes with the last topology.
     expect(bridgeExists()).toBe(false);
+    expect(bridgeExists("kne-mgmt0")).toBe(false);
     await expect(h.topology.getTopology({ name: NAME })).rejects.toMatchObject({ code: Code.NotFound });
     expect(await readFile(join(h.stateDir, "topologies", NAME, "state.json")).catch(() => undefined)).toBeUndefined();
   });

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, deleteQuietly, kernelLeftovers, processesUsing, startHarness, waitFor } from "./helpers.ts";
 
 const isRoot = process.getuid?.() === 0;
-if (!isRoot) console.log("local-cert.int.spec: skipped: needs root (network namespaces, management bridge)");
+if (!isRoot) console.log("local-cert.int.spec: skipped: needs root (network namespaces, management network)");
 
 /** The node's TLS server: the certificate and key from its node directory, as created for it. */
 const tlsServer = [

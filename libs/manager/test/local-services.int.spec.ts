@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, deleteQuietly, kernelLeftovers, processesUsing, startHarness, waitFor } from "./helpers.ts";
 
 const isRoot = process.getuid?.() === 0;
-if (!isRoot) console.log("local-services.int.spec: skipped: needs root (network namespaces, management bridge)");
+if (!isRoot) console.log("local-services.int.spec: skipped: needs root (network namespaces, management network)");
 
 /** The node's service: answers the first bytes it reads with its node's name, then closes. */
 const listener = [

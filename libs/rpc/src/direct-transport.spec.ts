@@ -3,6 +3,7 @@ import { Code, ConnectError, type Interceptor, createClient } from "@connectrpc/
 import { healthv1 } from "@kne/proto";
 import { describe, expect, it } from "vitest";
 import { createDirectTransport } from "./direct-transport";
+import { serviceRegistration } from "./service-registration";
 
 const { Health } = healthv1;
 const serving = healthv1.HealthCheckResponse_ServingStatus.SERVING;
@@ -23,15 +24,14 @@ describe("createDirectTransport", () => {
     let seen: unknown;
     let seenPath: string | null = null;
     const transport = createDirectTransport(
-      Health,
-      {
+      [serviceRegistration(Health, {
         check(req, ctx) {
           seen = req;
           seenPath = ctx.requestHeader.get("x-path");
           ctx.responseHeader.set("x-answer", "yes");
           return { status: serving };
         },
-      },
+      })],
       { clientInterceptors: [tagging("c1", order), tagging("c2", order)], serverInterceptors: [tagging("s1", order)] },
     );
     const request = create(healthv1.HealthCheckRequestSchema, { service: "a.B" });
@@ -45,12 +45,12 @@ describe("createDirectTransport", () => {
   });
 
   it("delivers errors as ConnectErrors, foreign ones included", async () => {
-    const transport = createDirectTransport(Health, {
+    const transport = createDirectTransport([serviceRegistration(Health, {
       check(req) {
         if (req.service === "gone") throw new ConnectError("no such service", Code.NotFound);
         throw new Error("boom");
       },
-    });
+    })]);
     const client = createClient(Health, transport);
     await expect(client.check({ service: "gone" })).rejects.toMatchObject({ code: Code.NotFound, rawMessage: "no such service" });
     const foreign = await client.check({ service: "x" }).catch((e: unknown) => e);
@@ -60,7 +60,7 @@ describe("createDirectTransport", () => {
 
   it("answers DEADLINE_EXCEEDED at the caller's deadline, with the handler's signal aborted", async () => {
     let aborted = false;
-    const transport = createDirectTransport(Health, {
+    const transport = createDirectTransport([serviceRegistration(Health, {
       check: (_req, ctx) =>
         new Promise((resolve) => {
           ctx.signal.addEventListener("abort", () => {
@@ -68,7 +68,7 @@ describe("createDirectTransport", () => {
             resolve({ status: serving });
           });
         }),
-    });
+    })]);
     const started = performance.now();
     await expect(createClient(Health, transport).check({}, { timeoutMs: 50 })).rejects.toMatchObject({ code: Code.DeadlineExceeded });
     expect(performance.now() - started).toBeLessThan(1000);
@@ -77,7 +77,7 @@ describe("createDirectTransport", () => {
   });
 
   it("answers CANCELED as soon as the caller aborts", async () => {
-    const transport = createDirectTransport(Health, { check: () => new Promise(() => undefined) });
+    const transport = createDirectTransport([serviceRegistration(Health, { check: () => new Promise(() => undefined) })]);
     const ac = new AbortController();
     const pending = createClient(Health, transport).check({}, { signal: ac.signal });
     setTimeout(() => ac.abort(), 20);
@@ -85,11 +85,13 @@ describe("createDirectTransport", () => {
   });
 
   it("answers UNIMPLEMENTED for a method left out, and streams through Connect's router", async () => {
-    const transport = createDirectTransport(Health, {
-      async *watch() {
-        yield { status: serving };
-      },
-    });
+    const transport = createDirectTransport([
+      serviceRegistration(Health, {
+        async *watch() {
+          yield { status: serving };
+        },
+      }),
+    ]);
     const client = createClient(Health, transport);
     await expect(client.check({})).rejects.toMatchObject({ code: Code.Unimplemented });
     const statuses: number[] = [];

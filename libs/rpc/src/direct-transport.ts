@@ -29,6 +29,7 @@ import {
   createRouterTransport,
   createServiceImplSpec,
 } from "@connectrpc/connect";
+import type { ServiceRegistration } from "./service-registration";
 
 export interface DirectTransportOptions {
   /** Run first, as a client transport runs them (tracing injects its headers here). */
@@ -41,13 +42,20 @@ type UnaryImpl = (request: unknown, context: HandlerContext) => unknown;
 
 type UnaryNext = (req: UnaryRequest) => Promise<UnaryResponse>;
 
-export function createDirectTransport<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>, options: DirectTransportOptions = {}): Transport {
-  const spec = createServiceImplSpec(service, impl as ServiceImpl<S>);
-  const unary = new Map<string, { method: DescMethod; impl: UnaryImpl }>();
-  for (const m of Object.values(spec.methods)) if (m.kind === "unary") unary.set(m.method.name, { method: m.method, impl: m.impl as UnaryImpl });
+export function createDirectTransport(registrations: readonly ServiceRegistration[], options: DirectTransportOptions = {}): Transport {
+  const unary = new Map<string, { service: DescService; method: DescMethod; impl: UnaryImpl }>();
+  for (const r of registrations) {
+    // The same spec a router builds: bound methods, UNIMPLEMENTED for the missing ones.
+    const spec = createServiceImplSpec(r.service, r.impl as ServiceImpl<DescService>);
+    for (const m of Object.values(spec.methods)) {
+      if (m.kind === "unary") unary.set(`${r.service.typeName}/${m.method.name}`, { service: r.service, method: m.method, impl: m.impl as UnaryImpl });
+    }
+  }
   const clientInterceptors = [...(options.clientInterceptors ?? [])];
   const serverInterceptors = [...(options.serverInterceptors ?? [])];
-  const streams = createRouterTransport((router) => router.service(service, impl), {
+  const streams = createRouterTransport((router) => {
+    for (const r of registrations) router.service(r.service, r.impl as ServiceImpl<DescService>);
+  }, {
     transport: { interceptors: clientInterceptors },
     router: { interceptors: serverInterceptors },
   });
@@ -61,8 +69,9 @@ export function createDirectTransport<S extends DescService>(service: S, impl: P
       input: Parameters<Transport["unary"]>[4],
       contextValues?: ContextValues,
     ): Promise<UnaryResponse<I, O>> {
-      const route = method.parent.typeName === service.typeName ? unary.get(method.name) : undefined;
-      if (!route) throw new ConnectError(`${method.parent.typeName}/${method.name} is not a unary method of ${service.typeName}`, Code.Unimplemented);
+      const route = unary.get(`${method.parent.typeName}/${method.name}`);
+      if (!route) throw new ConnectError(`${method.parent.typeName}/${method.name} is not served here`, Code.Unimplemented);
+      const { service } = route;
       const url = `direct:/${service.typeName}/${method.name}`;
       const handle: UnaryNext = async (req) => {
         const context = createHandlerContext({

@@ -115,6 +115,8 @@ async function startAgentProcess(): Promise<AgentProcess> {
   const child = spawn(process.execPath, [agentBin, "--port", "0", "--state-dir", join(stateDir, "agent-process"), "--resync-interval", "0", "--log-level", "info"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
+  // The child is ours to end whatever happens, also when it never reports.
+  agentProcess = { child, client: undefined as never, close: async () => undefined };
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("topology-agent did not report \"server started\" within 60 s")), 60_000);
     child.once("exit", (code) => reject(new Error(`topology-agent exited with ${code} before it listened`)));

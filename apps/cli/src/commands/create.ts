@@ -18,7 +18,7 @@ export const createCommand: Command = {
   summary: "Create a topology from a file and wait until every node is ready",
   help: `Create a topology: validate the file (every problem is reported, and nothing is made
 when there is one), then make each node — a network namespace with its links, a management
-interface on the host bridge kne-mgmt (an address from 198.19.0.0/16) and the vendor's
+interface eth0 on the host's segment kne-mgmt (an address from 198.19.0.0/16) and the vendor's
 processes (FRR daemons, gobgpd, bird, a host command) — and wait until every node is
 ready. Progress per node is written to stderr while it waits.
 

@@ -12,7 +12,7 @@ export const deleteCommand: Command = {
   summary: "Delete a topology and everything made for it",
   help: `Delete a topology: stop its processes (the supervisor first, then any recorded process
 still alive), remove its namespaces, links and management interfaces, release its
-management addresses (the kne-mgmt bridge goes with the last topology), and remove its
+management addresses (the host's kne-mgmt segment goes with the last topology), and remove its
 state. It works after a crash too: what the state directory records and what carries the
 topology's ownership markers in the kernel are both removed.
 

@@ -18,13 +18,14 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { hostname } from "node:os";
-import { chmod, mkdir, readFile, readdir, readlink, rm, stat, writeFile } from "node:fs/promises";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { chmod, mkdir, readFile, readdir, readlink, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { createDirectTransport } from "@kne/rpc";
+import { createDirectTransport, serviceRegistration } from "@kne/rpc";
 import { createAgentService, type AgentService } from "@kne/agent";
 import {
   type ObservedInterface,
@@ -299,6 +300,9 @@ export class LocalBackend implements RuntimeBackend {
       options.onProgress?.({ topology: name, ...(node ? { node } : {}), phase, ...(message ? { message } : {}) });
 
     return this.mutate(`create ${name}`, async () => {
+      // The management segment (a few processes) is made while the state is read and written.
+      const bridge = this.management.ensureBridge();
+      bridge.catch(() => undefined);
       if (await this.store.readState(name)) throw new ManagerError("ALREADY_EXISTS", `topology ${name} already exists; delete it first or use apply to change it`);
       const started = Date.now();
       await this.openStateDir();
@@ -327,7 +331,7 @@ export class LocalBackend implements RuntimeBackend {
         // starts each node once it is prepared. Nodes that run nothing need no supervisor,
         // unless their services are forwarded (the supervisor runs the forwards).
         if (forwarded || this.mayRunProcesses(state, topology.nodes)) await this.ensureSupervisor(state);
-        await this.makeNodes(state, topology, topology.nodes, progress);
+        await this.makeNodes(state, topology, topology.nodes, progress, bridge);
         const made = Date.now();
         await this.settleUnsupervised(state, topology.nodes);
         const settled = Date.now();
@@ -373,7 +377,13 @@ export class LocalBackend implements RuntimeBackend {
   }
 
   /** Namespaces and wires (agent), management interfaces, node files and sysctls: everything before processes. */
-  private async makeNodes(state: TopologyState, spec: topo.Topology, nodes: readonly topo.Node[], progress: (node: string | undefined, phase: string, message?: string) => void): Promise<void> {
+  private async makeNodes(
+    state: TopologyState,
+    spec: topo.Topology,
+    nodes: readonly topo.Node[],
+    progress: (node: string | undefined, phase: string, message?: string) => void,
+    bridgeReady?: Promise<void>,
+  ): Promise<void> {
     const t0 = performance.now();
     const mark = (stage: string): void => {
       stageMs[stage] = Math.round(performance.now() - t0);
@@ -386,18 +396,21 @@ export class LocalBackend implements RuntimeBackend {
     });
     // The management ports join the bridge as the agent makes them: it must exist by then.
     // Made while the agent starts (outside a server, one is started per call).
-    const bridge = this.management.ensureBridge().then(() => mark("bridge"));
+    const bridge = (bridgeReady ?? this.management.ensureBridge()).then(() => mark("bridge"));
     bridge.catch(() => undefined);
     // Independent of each other: node directories, the agent's wires and ports.
     await Promise.all([
       (async () => {
-        await mkdir(join(this.store.topologyDir(state.name), "nodes"), { recursive: true });
-        // Few at a time: these share libuv's four threads with the agent's state writes.
-        await mapLimit(nodes, 3, async (node) => {
+        // Synchronous, after the agent has started its work: two small file operations per
+        // node cost ~0.1 ms this way, against ~0.6 ms of the event loop's time each through
+        // promises and libuv's threads (the loop is the critical path between kernel phases).
+        await new Promise((resolve) => setImmediate(resolve));
+        mkdirSync(join(this.store.topologyDir(state.name), "nodes"), { recursive: true });
+        for (const node of nodes) {
           const record = state.nodes[node.name]!;
-          await mkdir(record.nodeDir, { recursive: true });
-          await writeFile(join(record.nodeDir, "hostname"), `${node.name}\n`);
-        });
+          mkdirSync(record.nodeDir, { recursive: true });
+          writeFileSync(join(record.nodeDir, "hostname"), `${node.name}\n`);
+        }
         mark("nodeDirs");
       })(),
       this.withAgent(async (agent) => {
@@ -572,8 +585,8 @@ export class LocalBackend implements RuntimeBackend {
       options.onProgress?.({ topology: name, ...(node ? { node } : {}), phase, ...(message ? { message } : {}) });
     await this.mutate(`delete ${name}`, async () => {
       const started = Date.now();
-      const [state, owned, ports] = await Promise.all([this.store.readState(name).catch(() => undefined), listOwnedNamespaces(name), this.management.topologyPorts(name)]);
-      if (!state && owned.length === 0 && ports.length === 0) throw notFound(`topology ${name} does not exist (state dir ${this.store.root})`);
+      const [state, owned, ports0] = await Promise.all([this.store.readState(name).catch(() => undefined), listOwnedNamespaces(name), this.management.topologyPorts(name)]);
+      if (!state && owned.length === 0 && ports0.length === 0) throw notFound(`topology ${name} does not exist (state dir ${this.store.root})`);
       if (state) {
         state.phase = "DELETING";
         state.message = "deleting";
@@ -588,10 +601,12 @@ export class LocalBackend implements RuntimeBackend {
       // (its namespace scope is "topology"), whether it recorded the wires or a crash came first.
       await this.withAgent((agent) => agent.deleteTopology({ topology: name }), { converge: false });
       stageMs["agent"] = Date.now() - started;
+      // Management interfaces go with their namespaces. Host-side ports of an earlier
+      // version: a namespace's deletion takes its veth along (once the kernel gets to it);
+      // ports without one of our namespaces (left by a crash) are deleted at once.
+      const ports = ports0.length === 0 ? Promise.resolve() : owned.length === 0 ? this.management.removeTopologyPorts(name) : this.management.awaitPortsGone(name);
       await Promise.all([
-        // A namespace's deletion takes its management veth along (once the kernel gets to
-        // it); ports without one of our namespaces (left by a crash) are deleted at once.
-        (owned.length === 0 && ports.length > 0 ? this.management.removeTopologyPorts(name) : this.management.awaitPortsGone(name)).then(() => this.management.removeBridgeIfUnused()),
+        ports.then(() => this.management.removeBridgeIfUnused()),
         this.releaseAddresses(name),
         this.store.removeTopology(name),
       ]);
@@ -648,6 +663,9 @@ export class LocalBackend implements RuntimeBackend {
     const unsupervised = state.supervisor === undefined;
     // Host port forwards run in the supervisor: reported only while it runs.
     const forwards = supervising ? ((await readForwards(this.store, state.name))?.forwards ?? []) : [];
+    // One status file per node: read side by side (one after the other cost ~30 ms at 100 nodes).
+    const statuses = await mapLimit(resolved.nodes, 16, (node) => this.nodeStatus(state, node.name));
+    const host = hostname();
     const nodes: managerv1.NodeStatus[] = [];
     for (let i = 0; i < resolved.nodes.length; i++) {
       const node = resolved.nodes[i]!;
@@ -662,7 +680,7 @@ export class LocalBackend implements RuntimeBackend {
       applyForwards(withDefaults, forwards);
       withDefaults.podIp = address;
       resolved.nodes[i] = withDefaults;
-      const s = await this.nodeStatus(state, node.name);
+      const s = statuses[i]!;
       let phase = s.phase;
       let message = s.message;
       if (!supervising && (state.phase === "RUNNING" || state.phase === "UPDATING") && phase !== "FAILED" && Object.keys(s.file?.processes ?? {}).length > 0) {
@@ -675,7 +693,7 @@ export class LocalBackend implements RuntimeBackend {
           phase: nodePhases[phase],
           message,
           managementAddress: address,
-          host: hostname(),
+          host,
           restarts: s.file?.restarts ?? 0,
         }),
       );
@@ -1135,7 +1153,7 @@ function agentClient(agent: AgentService): Client<typeof agentv1.AgentService> {
   // trace. Messages pass by reference (each request is built anew and not touched after).
   return createClient(
     agentv1.AgentService,
-    createDirectTransport(agentv1.AgentService, agent.impl, {
+    createDirectTransport([serviceRegistration(agentv1.AgentService, agent.impl)], {
       clientInterceptors: [tracingInterceptor({ side: "client" })],
       serverInterceptors: [tracingInterceptor({ side: "server" })],
     }),

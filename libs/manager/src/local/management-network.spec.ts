@@ -20,12 +20,15 @@ describe("management network", () => {
     expect(hostIfnameFor("t", "r1")).not.toBe(hostIfnameFor("t", "r2"));
   });
 
-  it("describes a node's port for the agent: eth0 with its address, the host end on the bridge", () => {
-    const port = new ManagementNetwork().bridgePort("t", "r1", "198.19.0.7");
+  it("describes a node's port for the agent: eth0 with its address, a macvlan on the segment's parent", () => {
+    const mgmt = new ManagementNetwork();
+    const port = mgmt.bridgePort("t", "r1", "198.19.0.7");
     expect(port.interface).toBe("eth0");
     expect(port.addresses).toEqual(["198.19.0.7/16"]);
     expect(port.hostInterface).toBe(hostIfnameFor("t", "r1"));
-    expect(port.bridge).toBe("kne-mgmt");
+    expect(port.macvlanParent).toBe("kne-mgmt0");
+    expect(port.bridge).toBe("");
+    expect([mgmt.parent, mgmt.parentPeer]).toEqual(["kne-mgmt0", "kne-mgmt1"]);
   });
 
   it("recognises management ports by the agent's marker and by the earlier one, per topology", () => {

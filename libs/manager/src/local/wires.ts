@@ -73,7 +73,7 @@ function localEndpoint(resolved: Map<string, topo.Node>, node: string, iface: st
 
 /**
  * The agent's ApplyWires request for the whole topology; `bridgePort` gives a node its port
- * on the management bridge (the agent makes it with the wires).
+ * on the management segment (the agent makes it with the wires).
  */
 export function wiresRequest(
   resolved: topo.Topology,
