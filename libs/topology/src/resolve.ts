@@ -15,6 +15,11 @@ export interface ResolveOptions {
    * link id; VXLAN VNI = 5000 + uid), and so do we by default.
    */
   firstLinkUid?: number;
+  /**
+   * Resolve the given message itself instead of a copy: for a caller that made it for this
+   * (a deep copy of a 100-node topology costs ~10 ms).
+   */
+  inPlace?: boolean;
 }
 
 /**
@@ -33,7 +38,7 @@ export function resolveTopology(topology: topo.Topology, options: ResolveOptions
   if (!Number.isSafeInteger(firstLinkUid) || firstLinkUid < 0) {
     throw new TypeError(`resolveTopology: firstLinkUid must be a non-negative integer, got ${firstLinkUid}`);
   }
-  const resolved = clone(topo.TopologySchema, topology);
+  const resolved = options.inPlace ? topology : clone(topo.TopologySchema, topology);
   const nodes = new Map<string, topo.Node>();
   for (const node of resolved.nodes) {
     if (!nodes.has(node.name)) nodes.set(node.name, node);

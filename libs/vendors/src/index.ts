@@ -7,7 +7,8 @@
  *   the supported ones.
  * - `requireLocalRuntime(node)` — the `LocalRuntime` of HOST, FRR, GOBGP and BIRD;
  *   other vendors → `BackendRequiredError` naming the backend they need.
- * - `withVendorDefaults(node)` — a copy with default model, services and labels filled in.
+ * - `withVendorDefaults(node)` — a copy with default model, services and labels filled in
+ *   (`applyVendorDefaults(node)`: the same on the node itself).
  * - `LocalRuntime` — what the local backend calls: sysctls → prepare → processes (it
  *   spawns and supervises them in the node's namespace) → ready (poll; also after a
  *   restart) → pushConfig / resetConfig / saveConfig. `nsenterExec(netns)` is a ready `NodeExec`.
@@ -55,6 +56,7 @@ export {
   vendorEnumName,
   vendorRegistry,
   withVendorDefaults,
+  applyVendorDefaults,
 } from "./registry";
 export { execHost, nsenterExec, NETNS_RUN_DIR } from "./node-exec";
 export { MAX_SOCKET_PATH_BYTES } from "./node-files";

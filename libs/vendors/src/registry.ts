@@ -141,8 +141,13 @@ export function requireLocalRuntime(node: Pick<topo.Node, "name" | "vendor" | "m
  * are not copied: they belong to the kubernetes backend (`resolveVendor(node).defaults.container`).
  */
 export function withVendorDefaults(node: topo.Node): topo.Node {
+  return applyVendorDefaults(clone(topo.NodeSchema, node));
+}
+
+/** `withVendorDefaults` on the node itself, for a caller that owns it (no copy). */
+export function applyVendorDefaults(node: topo.Node): topo.Node {
   const resolved = resolveVendor(node);
-  const out = clone(topo.NodeSchema, node);
+  const out = node;
   if (resolved.model) out.model = resolved.model;
   if (Object.keys(out.services).length === 0) {
     for (const [port, service] of Object.entries(resolved.defaults.services)) {
