@@ -9,8 +9,9 @@
  * FRR CLOS of examples/frr-clos: time from CreateTopology to every BGP session Established,
  * polled with `vtysh -c "show bgp summary json"` through the manager's ExecCommand.
  *
- * Run as root:  npm run bench:create -w @kne/bench -- [--sizes 100,500] [--skip-clos]
- *               [--skip-mininet] [--settle 3]
+ * Run as root:  npm run bench:create -w @kne/bench -- [--sizes 100,500] [--repeat 3]
+ *               [--skip-clos] [--skip-mininet] [--settle 3]
+ * Each size runs --repeat rounds of KNE then Mininet; the table and targets use the medians.
  *   (or: npx tsx tools/bench/create/run.ts ...)
  * Mininet runs with Debian's /usr/bin/python3 (its module is installed for that one).
  * Everything made is deleted in `finally`, the state dir removed. Exits 1 when a target is
@@ -43,12 +44,14 @@ const { values: flags } = parseArgs({
     "skip-clos": { type: "boolean", default: false },
     "skip-mininet": { type: "boolean", default: false },
     settle: { type: "string", default: "3" },
+    repeat: { type: "string", default: "3" },
   },
 });
 const sizes = flags.sizes.split(",").map((x) => Number(x.trim()));
 const settleMs = Number(flags.settle) * 1000;
-if (sizes.some((n) => !Number.isInteger(n) || n < 3) || !(settleMs >= 0)) {
-  console.error("usage: run.ts [--sizes 100,500] [--skip-clos] [--skip-mininet] [--settle SECONDS]");
+const repeat = Number(flags.repeat);
+if (sizes.some((n) => !Number.isInteger(n) || n < 3) || !(settleMs >= 0) || !Number.isInteger(repeat) || repeat < 1) {
+  console.error("usage: run.ts [--sizes 100,500] [--repeat 3] [--skip-clos] [--skip-mininet] [--settle SECONDS]");
   process.exit(2);
 }
 if (process.getuid?.() !== 0) {
@@ -189,6 +192,22 @@ async function closRun(): Promise<ClosRun> {
 
 // ---- the run ----------------------------------------------------------------------------------------
 
+function median(values: readonly number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}
+
+/** Each time's median over the rounds (of KNE and of Mininet apart). */
+function medianRow(rounds: readonly Row[]): Row {
+  const first = rounds[0]!;
+  const kne = { createMs: median(rounds.map((r) => r.kne.createMs)), deleteMs: median(rounds.map((r) => r.kne.deleteMs)) };
+  const measured = rounds.filter((r) => r.mininet.createMs !== undefined && r.mininet.deleteMs !== undefined);
+  if (measured.length === 0) return { n: first.n, kne, mininet: first.mininet };
+  const mininet = { createMs: median(measured.map((r) => r.mininet.createMs!)), deleteMs: median(measured.map((r) => r.mininet.deleteMs!)) };
+  return { n: first.n, kne, mininet };
+}
+
 interface Row {
   n: number;
   kne: KneRun;
@@ -205,23 +224,29 @@ try {
   // a create (Mininet's times likewise exclude its interpreter start and imports).
   await kneRing(3);
   for (const n of sizes) {
-    const kne = await kneRing(n);
-    await sleep(settleMs); // the kernel finishes tearing namespaces down after `netns del` returns
-    let mininet: MininetRun;
-    if (noMininet) mininet = { skipped: noMininet };
-    else {
-      mininet = await mininetRing(n, 900_000);
-      await sleep(settleMs);
+    // Rounds of KNE then Mininet; the table takes each one's median (this 2-core machine's
+    // times vary by ±15% from run to run).
+    const rounds: Row[] = [];
+    for (let round = 1; round <= repeat; round++) {
+      const kne = await kneRing(n);
+      await sleep(settleMs); // the kernel finishes tearing namespaces down after `netns del` returns
+      let mininet: MininetRun;
+      if (noMininet) mininet = { skipped: noMininet };
+      else {
+        mininet = await mininetRing(n, 900_000);
+        await sleep(settleMs);
+      }
+      rounds.push({ n, kne, mininet });
+      console.log(`  N=${n} round ${round}: kne create ${s(kne.createMs)} s, delete ${s(kne.deleteMs)} s; mininet ${mininet.skipped ? `skipped (${mininet.skipped})` : `create ${s(mininet.createMs!)} s, delete ${s(mininet.deleteMs!)} s`}`);
     }
-    rows.push({ n, kne, mininet });
-    console.log(`  N=${n}: kne create ${s(kne.createMs)} s, delete ${s(kne.deleteMs)} s; mininet ${mininet.skipped ? `skipped (${mininet.skipped})` : `create ${s(mininet.createMs!)} s, delete ${s(mininet.deleteMs!)} s`}`);
+    rows.push(medianRow(rounds));
   }
   if (!flags["skip-clos"]) {
     clos = await closRun();
     console.log(`  frr-clos: ready ${s(clos.readyMs)} s, ${clos.sessions} sessions Established ${s(clos.establishedMs)} s, delete ${s(clos.deleteMs)} s`);
   }
 
-  printRingComparison("Ring of N HOST nodes, create → all nodes ready, and delete", rows);
+  printRingComparison(`Ring of N HOST nodes, create → all nodes ready, and delete; median of ${repeat} round${repeat > 1 ? "s" : ""}`, rows);
   if (clos) {
     console.log(`\nFRR CLOS (examples/frr-clos, 6 routers, 4 hosts): create → all nodes ready ${s(clos.readyMs)} s;` +
       ` → all ${clos.sessions} BGP sessions Established ${s(clos.establishedMs)} s; delete ${s(clos.deleteMs)} s`);
