@@ -505,6 +505,20 @@ export function operatorPodSelector(ctx: KubeNodeContext): Record<string, string
   return { app: ctx.node.name };
 }
 
+/**
+ * A node its vendor's operator runs: the boot config's ConfigMaps, the custom resource with
+ * `spec`, then `more` objects; the operator's pod is found by the node's name.
+ */
+export function operatorNodeObjects(ctx: KubeNodeContext, plural: string, spec: Record<string, unknown>, more: readonly KubeObject[] = []): NodeObjects {
+  const cr = customResourceOf(ctx);
+  return {
+    objects: [...operatorConfigMaps(ctx), { ...cr, metadata: objectMeta(ctx, ctx.node.name), spec }, ...more],
+    podSelector: operatorPodSelector(ctx),
+    expectedPods: 1,
+    operatorCrd: crdName(plural, cr.apiVersion),
+  };
+}
+
 /** `<plural>.<group>` of a custom resource's CRD. */
 export function crdName(plural: string, apiVersion: string): string {
   return `${plural}.${apiVersion.split("/")[0]}`;

@@ -11,14 +11,10 @@ import {
   type KubeNodeContext,
   type NodeObjects,
   configMap,
-  crdName,
-  customResourceOf,
+  operatorNodeObjects,
   defaultNodeObjects,
   kubeProblem,
   namedServices,
-  objectMeta,
-  operatorConfigMaps,
-  operatorPodSelector,
   selfSignedCert,
 } from "../kube-shape";
 
@@ -56,7 +52,6 @@ function ceosVendorData(ctx: KubeNodeContext): ceos.CEosLabConfig | undefined {
 }
 
 function ceosCustomResource(ctx: KubeNodeContext): NodeObjects {
-  const cr = customResourceOf(ctx);
   const cert = selfSignedCert(ctx);
   const vendorData = ceosVendorData(ctx);
   const mapping = ceosInterfaceMapping(ctx);
@@ -78,12 +73,7 @@ function ceosCustomResource(ctx: KubeNodeContext): NodeObjects {
   }
   if (vendorData && Object.keys(vendorData.toggleOverrides).length > 0) spec.toggleoverrides = { ...vendorData.toggleOverrides };
   if (vendorData && vendorData.waitForAgents.length > 0) spec.waitforagents = [...vendorData.waitForAgents];
-  return {
-    objects: [...operatorConfigMaps(ctx), { ...cr, metadata: objectMeta(ctx, ctx.node.name), spec }],
-    podSelector: operatorPodSelector(ctx),
-    expectedPods: 1,
-    operatorCrd: crdName("ceoslabdevices", cr.apiVersion),
-  };
+  return operatorNodeObjects(ctx, "ceoslabdevices", spec);
 }
 
 function ceosPod(ctx: KubeNodeContext): NodeObjects {

@@ -8,12 +8,9 @@
 import {
   type KubeNodeContext,
   type NodeObjects,
-  crdName,
-  customResourceOf,
   defaultNodeObjects,
   nodeService,
-  objectMeta,
-  operatorConfigMaps,
+  operatorNodeObjects,
   operatorPodSelector,
   selfSignedCert,
 } from "../kube-shape";
@@ -36,7 +33,6 @@ function withConfigFile(ctx: KubeNodeContext): KubeNodeContext {
 }
 
 function srlinuxCustomResource(ctx: KubeNodeContext): NodeObjects {
-  const cr = customResourceOf(ctx);
   const cert = selfSignedCert(ctx);
   const config: Record<string, unknown> = {
     image: ctx.image,
@@ -52,26 +48,14 @@ function srlinuxCustomResource(ctx: KubeNodeContext): NodeObjects {
   if (ctx.node.config?.entryCommand) config.entry_command = ctx.node.config.entryCommand;
   if (cert) config.cert = { cert_name: cert.certName, key_name: cert.keyName, key_size: cert.keySize, common_name: cert.commonName };
   const service = nodeService(ctx, operatorPodSelector(ctx));
-  return {
-    objects: [
-      ...operatorConfigMaps(ctx),
-      {
-        ...cr,
-        metadata: objectMeta(ctx, ctx.node.name),
-        spec: {
-          config,
-          "num-interfaces": ctx.interfaces.length,
-          constraints: ctx.constraints,
-          ...(ctx.vendor.model ? { model: ctx.vendor.model } : {}),
-          ...(ctx.node.version ? { version: ctx.node.version } : {}),
-        },
-      },
-      ...(service ? [service] : []),
-    ],
-    podSelector: operatorPodSelector(ctx),
-    expectedPods: 1,
-    operatorCrd: crdName("srlinuxes", cr.apiVersion),
+  const spec = {
+    config,
+    "num-interfaces": ctx.interfaces.length,
+    constraints: ctx.constraints,
+    ...(ctx.vendor.model ? { model: ctx.vendor.model } : {}),
+    ...(ctx.node.version ? { version: ctx.node.version } : {}),
   };
+  return operatorNodeObjects(ctx, "srlinuxes", spec, service ? [service] : []);
 }
 
 export function nokiaKubeObjects(base: KubeNodeContext): NodeObjects {
