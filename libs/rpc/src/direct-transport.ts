@@ -30,6 +30,7 @@ import {
   createServiceImplSpec,
 } from "@connectrpc/connect";
 import type { ServiceRegistration } from "./service-registration";
+import { type UnaryNext, applyUnaryInterceptors } from "./unary-wire";
 
 export interface DirectTransportOptions {
   /** Run first, as a client transport runs them (tracing injects its headers here). */
@@ -40,7 +41,6 @@ export interface DirectTransportOptions {
 
 type UnaryImpl = (request: unknown, context: HandlerContext) => unknown;
 
-type UnaryNext = (req: UnaryRequest) => Promise<UnaryResponse>;
 
 export function createDirectTransport(registrations: readonly ServiceRegistration[], options: DirectTransportOptions = {}): Transport {
   const unary = new Map<string, { service: DescService; method: DescMethod; impl: UnaryImpl }>();
@@ -53,6 +53,7 @@ export function createDirectTransport(registrations: readonly ServiceRegistratio
   }
   const clientInterceptors = [...(options.clientInterceptors ?? [])];
   const serverInterceptors = [...(options.serverInterceptors ?? [])];
+  const interceptors = [...clientInterceptors, ...serverInterceptors];
   const streams = createRouterTransport((router) => {
     for (const r of registrations) router.service(r.service, r.impl as ServiceImpl<DescService>);
   }, {
@@ -117,8 +118,7 @@ export function createDirectTransport(registrations: readonly ServiceRegistratio
         timeoutMs !== undefined && timeoutMs > 0
           ? setTimeout(() => stop!(new ConnectError(`the call did not finish within ${timeoutMs} ms`, Code.DeadlineExceeded)), timeoutMs)
           : undefined;
-      let next: UnaryNext = handle;
-      for (const interceptor of [...clientInterceptors, ...serverInterceptors].reverse()) next = interceptor(next as never) as unknown as UnaryNext;
+      const next = applyUnaryInterceptors(interceptors, handle);
       const call = controller.signal.aborted
         ? stopped
         : next({

@@ -27,6 +27,7 @@ import {
 import { codeFromHttpStatus, findTrailerError, validateTrailer } from "@connectrpc/connect/protocol-grpc";
 import { compressionBrotli, compressionGzip, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { errorFromNodeReason, errorFromResetCode } from "./http2-errors";
+import { ENVELOPE_HEADER_BYTES, applyUnaryInterceptors, callEnded, encodeEnvelope, envelopeLength, envelopes, messageTooLarge, unexpectedCompression } from "./unary-wire";
 
 export interface FastGrpcTransportOptions {
   /** Where the server is: `http://host:port` (h2c) or `https://host:port` (TLS). */
@@ -55,16 +56,8 @@ export interface FastGrpcTransport extends Transport {
 
 /** connect-node's limit: the largest length an envelope header can state. */
 const maxBytes = 0xffffffff;
-const envelopeHeaderBytes = 5;
-const compressedFlag = 0b1;
 const userAgent = "kne-fast-grpc/0.1 (connect-es/2.1.2)";
 const anyGrpcContentType = /^application\/grpc(?:\+(?:(json)(?:; ?charset=utf-?8)?|proto))?$/i;
-
-/**
- * connect-node aborts every call's signal once the call is done, with a new DOMException
- * each time; one reason made up front tells interceptors the same at no cost.
- */
-const callEnded = new DOMException("This operation was aborted", "AbortError");
 
 export function createFastGrpcTransport(options: FastGrpcTransportOptions): FastGrpcTransport {
   const base = new URL(options.baseUrl);
@@ -118,9 +111,7 @@ export function createFastGrpcTransport(options: FastGrpcTransportOptions): Fast
     }
     return new UnaryExchange(req, path, payload, sessions, readMaxBytes).run();
   };
-  const interceptors = options.interceptors ?? [];
-  let chain: (req: UnaryRequest) => Promise<UnaryResponse> = send;
-  for (let i = interceptors.length - 1; i >= 0; i--) chain = interceptors[i]!(chain as never) as typeof chain;
+  const chain = applyUnaryInterceptors(options.interceptors ?? [], send);
 
   return {
     async unary<I extends DescMessage, O extends DescMessage>(
@@ -297,11 +288,7 @@ class UnaryExchange {
         errorFromResetCode(stream.rstCode) ?? new ConnectError("the http/2 stream closed before the answer was complete", Code.Unavailable),
       );
     });
-    const envelope = Buffer.allocUnsafe(envelopeHeaderBytes + this.payload.length);
-    envelope[0] = 0;
-    envelope.writeUInt32BE(this.payload.length, 1);
-    envelope.set(this.payload, envelopeHeaderBytes);
-    stream.end(envelope);
+    stream.end(encodeEnvelope(this.payload));
     return promise;
   }
 
@@ -346,11 +333,11 @@ class UnaryExchange {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     // Refuse an oversized answer as soon as its envelope says so, without buffering it.
-    if (this.chunks.length === 1 || this.buffered - chunk.length < envelopeHeaderBytes) {
-      if (this.buffered >= envelopeHeaderBytes) {
+    if (this.chunks.length === 1 || this.buffered - chunk.length < ENVELOPE_HEADER_BYTES) {
+      if (this.buffered >= ENVELOPE_HEADER_BYTES) {
         const head = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks);
-        const length = head.readUInt32BE(1);
-        if (length > this.readMaxBytes) this.fail(tooLarge(length, this.readMaxBytes));
+        const length = envelopeLength(head);
+        if (length > this.readMaxBytes) this.fail(messageTooLarge(length, this.readMaxBytes));
       }
     }
   }
@@ -389,20 +376,11 @@ class UnaryExchange {
   private async decode(): Promise<unknown> {
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
     this.chunks = [];
-    let offset = 0;
     let message: unknown;
-    while (body.length - offset >= envelopeHeaderBytes) {
-      const flags = body[offset]!;
-      const length = body.readUInt32BE(offset + 1);
-      if (length > this.readMaxBytes) throw tooLarge(length, this.readMaxBytes);
-      const start = offset + envelopeHeaderBytes;
-      if (body.length - start < length) break;
-      offset = start + length;
-      let data: Uint8Array = body.subarray(start, offset);
-      if ((flags & compressedFlag) !== 0) {
-        if (this.decompress === undefined) {
-          throw new ConnectError("received compressed envelope, but do not know how to decompress", Code.Internal);
-        }
+    for (const envelope of envelopes(body, this.readMaxBytes)) {
+      let data: Uint8Array = envelope.data;
+      if (envelope.compressed) {
+        if (this.decompress === undefined) throw unexpectedCompression();
         data = await this.decompress(data);
       }
       let parsed: unknown;
@@ -416,7 +394,6 @@ class UnaryExchange {
       }
       message = parsed;
     }
-    if (offset < body.length) throw new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
     return message;
   }
 
@@ -436,10 +413,6 @@ class UnaryExchange {
     if (err !== undefined) this.reject(err);
     else this.resolve(res!);
   }
-}
-
-function tooLarge(size: number, readMaxBytes: number): ConnectError {
-  return new ConnectError(`message size ${size} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted);
 }
 
 /** A Node header object's fields without the pseudo-headers, multi-valued ones flattened. */

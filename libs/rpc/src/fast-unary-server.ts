@@ -25,6 +25,7 @@ import {
 } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { errorFromResetCode } from "./http2-errors";
+import { ENVELOPE_HEADER_BYTES, applyUnaryInterceptors, callEnded, encodeEnvelope, envelopeLength, envelopes, messageTooLarge, unexpectedCompression } from "./unary-wire";
 import type { ServiceRegistration } from "./service-registration";
 
 export interface FastUnaryOptions {
@@ -54,16 +55,6 @@ const binaryGrpcContentType = /^application\/grpc(?:\+proto)?$/i;
 
 /** What Connect answers for both `application/grpc` and `application/grpc+proto`. */
 const responseContentType = "application/grpc+proto";
-
-const envelopeHeaderBytes = 5;
-const compressedFlag = 0b1;
-
-/**
- * Connect aborts a call's signal when it ends, also on success, with a fresh DOMException
- * each time; building one captures a stack (a measurable share of a trivial call). The
- * same kind of reason, made once, tells handlers the same thing for free.
- */
-const callEnded = new DOMException("This operation was aborted", "AbortError");
 
 /**
  * Builds the lean handler for a server's registrations. Methods are looked up by the exact
@@ -187,17 +178,17 @@ class UnaryCall {
     this.buffered += chunk.length;
     // Refuse an oversized message as soon as its envelope header says so, as Connect
     // does, instead of buffering megabytes first.
-    if (this.expectedLength < 0 && this.buffered >= envelopeHeaderBytes) {
+    if (this.expectedLength < 0 && this.buffered >= ENVELOPE_HEADER_BYTES) {
       const head = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks);
-      this.expectedLength = head.readUInt32BE(1);
+      this.expectedLength = envelopeLength(head);
       if (this.expectedLength > this.options.readMaxBytes) {
-        this.fail(tooLarge(this.expectedLength, this.options.readMaxBytes));
+        this.fail(messageTooLarge(this.expectedLength, this.options.readMaxBytes));
         return;
       }
     }
     // More than one message's worth: Connect answers once the second envelope is complete
     // (extra message), so buffering is bounded by two messages.
-    if (this.buffered > 2 * (envelopeHeaderBytes + this.options.readMaxBytes)) {
+    if (this.buffered > 2 * (ENVELOPE_HEADER_BYTES + this.options.readMaxBytes)) {
       this.fail(new ConnectError("protocol error: received extra input message for unary method", Code.Unimplemented));
     }
   }
@@ -251,9 +242,7 @@ class UnaryCall {
         message: create(route.method.output, output as never),
       };
     };
-    let next: (req: UnaryRequest) => Promise<UnaryResponse> = impl;
-    for (let i = this.interceptors.length - 1; i >= 0; i--) next = this.interceptors[i]!(next as never) as typeof next;
-    const res = await next({
+    const res = await applyUnaryInterceptors(this.interceptors, impl)({
       stream: false,
       service: route.service,
       method: route.method,
@@ -288,10 +277,7 @@ class UnaryCall {
   private write(payload: Uint8Array, trailers: http2.OutgoingHttpHeaders): void {
     const { stream, context } = this;
     if (stream.closed || stream.destroyed) return;
-    const envelope = Buffer.allocUnsafe(envelopeHeaderBytes + payload.length);
-    envelope[0] = 0;
-    envelope.writeUInt32BE(payload.length, 1);
-    envelope.set(payload, envelopeHeaderBytes);
+    const envelope = encodeEnvelope(payload);
     try {
       const head = nodeHeadersOf(context.responseHeader);
       head[":status"] = 200;
@@ -342,36 +328,21 @@ class UnaryCall {
  * protobuf, no message, a second message, a torn envelope.
  */
 function decodeSingle(schema: DescMessage, body: Buffer, readMaxBytes: number): unknown {
-  let offset = 0;
   let first: unknown;
   let count = 0;
-  while (body.length - offset >= envelopeHeaderBytes) {
-    const flags = body[offset]!;
-    const length = body.readUInt32BE(offset + 1);
-    if (length > readMaxBytes) throw tooLarge(length, readMaxBytes);
-    const start = offset + envelopeHeaderBytes;
-    if (body.length - start < length) break;
-    offset = start + length;
-    if ((flags & compressedFlag) !== 0) {
-      throw new ConnectError("received compressed envelope, but do not know how to decompress", Code.Internal);
-    }
+  for (const { compressed, data } of envelopes(body, readMaxBytes)) {
+    if (compressed) throw unexpectedCompression();
     let message: unknown;
     try {
-      message = fromBinary(schema, body.subarray(start, offset));
+      message = fromBinary(schema, data);
     } catch (err) {
       throw new ConnectError(`parse binary: ${err instanceof Error ? err.message : String(err)}`, Code.Internal);
     }
     if (++count > 1) throw new ConnectError("protocol error: received extra input message for unary method", Code.Unimplemented);
     first = message;
   }
-  if (offset < body.length) throw new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
   if (count === 0) throw new ConnectError("protocol error: missing input message for unary method", Code.Unimplemented);
   return first;
-}
-
-/** Connect's words for an oversized message, naming both sizes. */
-function tooLarge(size: number, readMaxBytes: number): ConnectError {
-  return new ConnectError(`message size ${size} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted);
 }
 
 function single(value: string | string[] | undefined): string | undefined {
