@@ -2,9 +2,8 @@
  * The local backend: topologies on this one Linux host, no Kubernetes.
  *
  * - A node is a network namespace (made by the agent, embedded in this process and called
- *   through Connect's router transport) with `lo` up, its data links (veth pairs, also the
- *   agent's), and a management interface `eth0` on the host bridge (see
- *   `management-network.ts`). Its processes run under the topology's supervisor (a detached
+ *   directly) with `lo` up, its data links (veth pairs, also the agent's), and a management
+ *   interface `eth0` on the host's management segment (see `management-network.ts`). Its processes run under the topology's supervisor (a detached
  *   process, see `supervisor.ts`).
  * - Host names: `ip netns` gives a node no UTS namespace, so the node's name is written to
  *   `NODE_DIR/hostname` and passed as `HOSTNAME` (with `KNE_NODE`, `KNE_TOPOLOGY`) to its
@@ -302,8 +301,8 @@ export class LocalBackend implements RuntimeBackend {
 
     return this.mutate(`create ${name}`, async () => {
       // The management segment (a few processes) is made while the state is read and written.
-      const bridge = this.management.ensureBridge();
-      bridge.catch(() => undefined);
+      const network = this.management.ensureNetwork();
+      network.catch(() => undefined);
       if (await this.store.readState(name)) throw new ManagerError("ALREADY_EXISTS", `topology ${name} already exists; delete it first or use apply to change it`);
       const started = Date.now();
       await this.openStateDir();
@@ -332,7 +331,7 @@ export class LocalBackend implements RuntimeBackend {
         // starts each node once it is prepared. Nodes that run nothing need no supervisor,
         // unless their services are forwarded (the supervisor runs the forwards).
         if (forwarded || this.mayRunProcesses(state, topology.nodes)) await this.ensureSupervisor(state);
-        await this.makeNodes(state, topology, topology.nodes, progress, bridge);
+        await this.makeNodes(state, topology, topology.nodes, progress, network);
         const made = Date.now();
         await this.settleUnsupervised(state, topology.nodes);
         const settled = Date.now();
@@ -383,7 +382,7 @@ export class LocalBackend implements RuntimeBackend {
     spec: topo.Topology,
     nodes: readonly topo.Node[],
     progress: (node: string | undefined, phase: string, message?: string) => void,
-    bridgeReady?: Promise<void>,
+    networkReady?: Promise<void>,
   ): Promise<void> {
     const t0 = performance.now();
     const mark = (stage: string): void => {
@@ -395,10 +394,10 @@ export class LocalBackend implements RuntimeBackend {
       const r = state.nodes[node];
       return r?.managementAddress ? this.management.bridgePort(state.name, node, r.managementAddress) : undefined;
     });
-    // The management ports join the bridge as the agent makes them: it must exist by then.
-    // Made while the agent starts (outside a server, one is started per call).
-    const bridge = (bridgeReady ?? this.management.ensureBridge()).then(() => mark("bridge"));
-    bridge.catch(() => undefined);
+    // The nodes' management interfaces join the segment as the agent makes them: it must
+    // exist by then. Made while the agent starts (outside a server, one is started per call).
+    const network = (networkReady ?? this.management.ensureNetwork()).then(() => mark("network"));
+    network.catch(() => undefined);
     // Node directories are written while the agent's pass waits for the kernel (started with
     // the call: before it, they delayed the agent's start by ~50 ms; written synchronously
     // they held the event loop as long, and the loop is the critical path between phases).
@@ -415,13 +414,13 @@ export class LocalBackend implements RuntimeBackend {
     };
     await Promise.all([
       this.withAgent(async (agent) => {
-        await bridge;
+        await network;
         const wired = agent.applyWires(request);
         nodeDirs = writeNodeDirs();
         nodeDirs.catch(() => undefined); // awaited below when the wires are made
         return wired;
       }).then(() => mark("wires")),
-      bridge,
+      network,
     ]);
     await nodeDirs;
     await mapLimit(nodes, 8, async (node) => {
@@ -611,7 +610,7 @@ export class LocalBackend implements RuntimeBackend {
       // ports without one of our namespaces (left by a crash) are deleted at once.
       const ports = ports0.length === 0 ? Promise.resolve() : owned.length === 0 ? this.management.removeTopologyPorts(name) : this.management.awaitPortsGone(name);
       await Promise.all([
-        ports.then(() => this.management.removeBridgeIfUnused()),
+        ports.then(() => this.management.removeNetworkIfUnused()),
         this.releaseAddresses(name),
         this.store.removeTopology(name),
       ]);

@@ -29,13 +29,13 @@ import { ManagerError } from "../errors.ts";
 
 export interface ManagementOptions {
   /** The host's interface on the segment (it carries the gateway address); the parent and its peer are named after it with 0 and 1. */
-  bridge: string;
-  /** The bridge's address with prefix length, e.g. 198.19.0.1/16. */
+  hostInterface: string;
+  /** The host interface's address with prefix length, e.g. 198.19.0.1/16. */
   gateway: string;
   nftTable: string;
 }
 
-export const defaultManagement: ManagementOptions = { bridge: "kne-mgmt", gateway: "198.19.0.1/16", nftTable: "kne_mgmt" };
+export const defaultManagement: ManagementOptions = { hostInterface: "kne-mgmt", gateway: "198.19.0.1/16", nftTable: "kne_mgmt" };
 
 export const MGMT_IFNAME = "eth0";
 /** Markers of earlier versions, `kne-mgmt:<topology>:<node>`. */
@@ -97,16 +97,16 @@ export class ManagementNetwork {
 
   /** The segment's parent (a veth end) and its peer, named after the host interface. */
   get parent(): string {
-    return `${this.options.bridge}0`;
+    return `${this.options.hostInterface}0`;
   }
 
   get parentPeer(): string {
-    return `${this.options.bridge}1`;
+    return `${this.options.hostInterface}1`;
   }
 
   /** The segment, the host's interface on it with the gateway address, and the forward-drop nft table. Idempotent. */
-  async ensureBridge(): Promise<void> {
-    const { bridge: host, gateway, nftTable } = this.options;
+  async ensureNetwork(): Promise<void> {
+    const { hostInterface: host, gateway, nftTable } = this.options;
     const { parent, parentPeer } = this;
     const lines: string[] = [];
     // An earlier version's bridge of that name: replaced once no port is left on it.
@@ -199,7 +199,7 @@ export class ManagementNetwork {
   async awaitPortsGone(topology: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const r = await this.runner.run("ip", ["-j", "link", "show", "master", this.options.bridge]);
+      const r = await this.runner.run("ip", ["-j", "link", "show", "master", this.options.hostInterface]);
       const ports = r.exitCode === 0 && r.stdout.trim() !== "" ? (JSON.parse(r.stdout) as Array<{ ifalias?: string }>) : [];
       if (!ports.some((p) => isManagementPortAlias(p.ifalias, topology))) return;
       if (Date.now() >= deadline) {
@@ -214,8 +214,8 @@ export class ManagementNetwork {
    * Removes the segment and the nft table when no node namespace of any topology is left on
    * the host (the segment is shared by every state dir). Returns whether it did.
    */
-  async removeBridgeIfUnused(): Promise<boolean> {
-    const { bridge: host, nftTable } = this.options;
+  async removeNetworkIfUnused(): Promise<boolean> {
+    const { hostInterface: host, nftTable } = this.options;
     const names = await listNetns(this.runner);
     if (names.some((n) => parseOwnedNetnsName(n) !== undefined)) return false;
     // The parent takes its macvlans and its peer along.
