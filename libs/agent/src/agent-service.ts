@@ -190,6 +190,7 @@ export function createAgentService(raw: AgentServiceOptions): AgentService {
     async start() {
       if (started) return;
       started = true;
+      if (sessions.netlinkUnavailable) logger.info({ reason: sessions.netlinkUnavailable }, "link state goes through ip sessions, not netlink sockets");
       const topologies = await reconciler.load();
       // A long-lived agent probes at once, so that the first impairment does not wait for it;
       // a one-shot agent (resync off) probes only if something needs it, not during its work.

@@ -175,7 +175,9 @@ export {
   readInterfaces,
   waitForLinkState,
   watchLinks,
+  type WatchLinksOptions,
   parseMonitorLine,
+  splitMonitorStamp,
   type LinkEvent,
   type LinkWatch,
 } from "./link-state.ts";
@@ -185,3 +187,5 @@ export { setImpairments, clearImpairments, type ImpairmentControlOptions } from 
 export { collectGarbage, deleteTopology, type KeepSet, type GarbageCollectionOptions, type GarbageReport } from "./garbage-collection.ts";
 
 export { ringState, type RingOptions } from "./ring.ts";
+
+export { RouteNetlink, routeNetlinkUnavailable, encodeSetLinkAdmin, parseAnswer, type RouteNetlinkOptions, type RouteNetlinkStats, type NetlinkAnswer } from "./rtnetlink.ts";

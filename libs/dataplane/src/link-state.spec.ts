@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseMonitorLine } from "./link-state.ts";
+import { parseMonitorLine, splitMonitorStamp } from "./link-state.ts";
 
 // Lines captured from `ip -o monitor link` (iproute2 6.1) while a veth pair went up and down.
 const LINES = [
@@ -28,5 +28,19 @@ describe("parseMonitorLine", () => {
   it("marks deletions and skips other lines", () => {
     expect(parseMonitorLine(LINES[3]!, "n")).toMatchObject({ ifname: "b", deleted: true });
     expect(parseMonitorLine("    link/ether 00:00:00:00:00:00", "n")).toBeUndefined();
+  });
+});
+
+describe("splitMonitorStamp", () => {
+  it("reads ip -tshort's local-time stamp to the microsecond and leaves the event", () => {
+    const line = `[2026-11-27T01:16:24.269420] ${LINES[2]!}`;
+    const { epochMs, rest } = splitMonitorStamp(line);
+    expect(epochMs).toBeCloseTo(new Date(2026, 10, 27, 1, 16, 24).getTime() + 269.42, 6);
+    expect(rest).toBe(LINES[2]);
+    expect(parseMonitorLine(line, "n")).toMatchObject({ ifname: "a", adminUp: false });
+  });
+
+  it("passes unstamped lines through", () => {
+    expect(splitMonitorStamp(LINES[0]!)).toEqual({ rest: LINES[0] });
   });
 });
