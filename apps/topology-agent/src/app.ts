@@ -1,5 +1,5 @@
 import type { Interceptor } from "@connectrpc/connect";
-import { createAgentService, type AgentService, type AgentServiceOptions } from "@kne/agent";
+import { agentQuietMethods, createAgentService, type AgentService, type AgentServiceOptions } from "@kne/agent";
 import { agentv1 } from "@kne/proto";
 import { serviceRegistration, startServer, type RunningServer, type ServerCommand } from "@kne/rpc";
 import type { Logger } from "@kne/telemetry";
@@ -45,6 +45,7 @@ export async function createTopologyAgentApp(options: TopologyAgentAppOptions): 
       interceptors,
       shutdownGraceMs,
       services: [serviceRegistration(agentv1.AgentService, agent.impl)],
+      quietMethods: agentQuietMethods,
     });
   } catch (err) {
     await agent.stop();

@@ -78,6 +78,13 @@ function checkLinkState(state: topo.LinkState, field: string): boolean {
   throw new InvalidArgumentError("must be LINK_STATE_UP or LINK_STATE_DOWN", field);
 }
 
+/**
+ * Calls a manager makes to an agent at a high rate and logs itself, with the same request
+ * id (a link flip, an impairment, a read of interfaces): a server of the agent logs their
+ * successes at debug, so a flip costs no log line twice. Failures are logged as always.
+ */
+export const agentQuietMethods: readonly string[] = ["SetLinkState", "SetImpairments", "GetInterfaces"].map((m) => `${agentv1.AgentService.typeName}/${m}`);
+
 export function createAgentService(raw: AgentServiceOptions): AgentService {
   const options = resolveAgentOptions(raw);
   const { logger } = options;

@@ -19,7 +19,7 @@
  * Use: `createAgentService({ stateDir, underlayAddress, logger })`, register
  * `service`/`impl` with `startServer`, call `start()`; `stop()` on shutdown.
  */
-export { createAgentService, type AgentService, type AgentServiceImpl } from "./agent-service.ts";
+export { agentQuietMethods, createAgentService, type AgentService, type AgentServiceImpl } from "./agent-service.ts";
 export { resolveAgentOptions, systemClock, type AgentServiceOptions, type ResolvedAgentOptions, type Clock } from "./agent-options.ts";
 export { createPeerClients, type PeerClient, type PeerClientFactory, type PeerClients } from "./peer-clients.ts";
 export { toAgentConnectError, AgentError } from "./errors.ts";

@@ -18,7 +18,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { setPriority } from "node:os";
 import { createInterface } from "node:readline";
-import { type DataplaneError, RouteNetlink, batchLine, routeNetlinkUnavailable, toolArgv, toolEnvironment, translateCommandFailure, validateNetnsName } from "@kne/dataplane";
+import { type DataplaneError, RouteNetlink, batchLine, encodeGetLink, routeNetlinkUnavailable, toolArgv, toolEnvironment, translateCommandFailure, validateNetnsName } from "@kne/dataplane";
 
 const MARKER = "kneack";
 
@@ -171,6 +171,20 @@ export class LinkStateSessions {
   setLinkState(netns: string, ifname: string, up: boolean): Promise<void> {
     if (this.netlink) return this.netlink.setLinkAdmin(netns, ifname, up);
     return this.run(netns, ["link", "set", "dev", ifname, up ? "up" : "down"], `netns ${netns || "(host)"} dev ${ifname}`);
+  }
+
+  /**
+   * Asks the kernel for one device by name, which applies its pending link-watch events
+   * (oper state, carrier) and so sends their notifications now. Resolves when done.
+   */
+  async refreshLink(netns: string, ifname: string): Promise<void> {
+    if (this.netlink) {
+      // From the thread pool: the kernel does the device's pending link work inside this
+      // request, and nobody waits for it.
+      await this.netlink.dump(netns, (seq) => encodeGetLink(ifname, seq), `link show dev ${ifname}`, { offLoop: true });
+      return;
+    }
+    await this.run(netns, ["link", "show", "dev", ifname], `netns ${netns || "(host)"} dev ${ifname}`);
   }
 
   /** Runs one `ip` batch line in the namespace's session (started on first use). */

@@ -34,7 +34,7 @@ import {
 } from "@kne/dataplane";
 import { agentv1 } from "@kne/proto";
 import type { ResolvedAgentOptions } from "./agent-options.ts";
-import { type CompiledTopology, type PeerTunnel, type PreparedTunnel, compileTopology, endpointKey } from "./desired-wires.ts";
+import { type CompiledTopology, type LocalEndpointInfo, type PeerTunnel, type PreparedTunnel, compileTopology, endpointKey } from "./desired-wires.ts";
 import { AgentError } from "./errors.ts";
 import type { LinkStateSessions } from "./link-state-sessions.ts";
 import type { PeerClientFactory } from "./peer-clients.ts";
@@ -211,6 +211,19 @@ export class TopologyReconciler {
     const rt = this.runtimes.get(topology);
     if (!rt || rt.record.deleting) throw new AgentError(Code.NotFound, `topology ${topology} has no wires on this host`);
     return rt;
+  }
+
+  /** The other local end of the wire `wireUid` (a veth), if there is exactly one. */
+  private localPeer(topology: string, key: string, wireUid: string): LocalEndpointInfo | undefined {
+    const compiled = this.compiled(topology);
+    if (!compiled) return undefined;
+    let peer: LocalEndpointInfo | undefined;
+    for (const [k, e] of compiled.endpoints) {
+      if (e.wireUid !== wireUid || k === key) continue;
+      if (peer) return undefined; // a LAN segment: its members' carriers do not follow
+      peer = e;
+    }
+    return peer;
   }
 
   private endpoint(topology: string, node: string, iface: string) {
@@ -493,6 +506,12 @@ export class TopologyReconciler {
       const compact = this.deps.store.appendOverride(rt.record, key, { adminUp: up });
       spec.adminUp = up;
       await this.deps.sessions.setLinkState(info.netns, info.ifname, up);
+      // The far end's carrier change reaches watchers when the kernel's link watch runs: at
+      // once when the two ends' ifindexes differ, up to a second later when they are equal
+      // (each namespace numbers its own devices, so both ends are often 2). Asking for the
+      // far end by name makes the kernel apply it now. Not waited for.
+      const peer = this.localPeer(topology, key, info.wireUid);
+      if (peer && !process.env.NOREFRESH) void this.deps.sessions.refreshLink(peer.netns, peer.ifname).catch(() => undefined);
       if (compact) this.scheduleCompaction(topology, rt);
     });
   }

@@ -189,3 +189,4 @@ export { collectGarbage, deleteTopology, type KeepSet, type GarbageCollectionOpt
 export { ringState, type RingOptions } from "./ring.ts";
 
 export { RouteNetlink, routeNetlinkUnavailable, encodeSetLinkAdmin, parseAnswer, type RouteNetlinkOptions, type RouteNetlinkStats, type NetlinkAnswer } from "./rtnetlink.ts";
+export { encodeGetLink, encodeGetLinks, parseLinkMessages, readLinksNetlink } from "./rtnetlink-links.ts";

@@ -12,6 +12,20 @@ import { type CommandRunner, processRunner, toolEnvironment } from "./command-ru
 import { DataplaneError, KernelObjectNotFoundError, translateCommandFailure } from "./errors.ts";
 import { type EndpointRef, validateIfname, validateNetnsName } from "./names.ts";
 import { type ObservedInterface, parseIpLink } from "./observe.ts";
+import { RouteNetlink, routeNetlinkUnavailable } from "./rtnetlink.ts";
+import { encodeGetLink, readLinksNetlink } from "./rtnetlink-links.ts";
+
+let reader: RouteNetlink | null | undefined;
+
+/**
+ * Reads go through a netlink dump in this process where it can (~0.5 ms instead of ~10 ms
+ * for `ip -json -d -s link show`, same result field by field). Each read gets its own
+ * socket, closed when done, so that no read holds a namespace someone deletes.
+ */
+function netlinkReader(): RouteNetlink | undefined {
+  if (reader === undefined) reader = routeNetlinkUnavailable() === undefined ? new RouteNetlink({ keepSockets: false }) : null;
+  return reader ?? undefined;
+}
 
 async function ip(netns: string, args: string[], runner: CommandRunner, object: string): Promise<string> {
   const argv = toolArgv(netns, "ip", args);
@@ -31,19 +45,36 @@ export async function setLinkState(ep: EndpointRef, up: boolean, options: { runn
   await ip(ep.netns, ["link", "set", "dev", ep.ifname, up ? "up" : "down"], options.runner ?? processRunner, label(ep));
 }
 
-/** Every interface of a namespace with state and counters. */
+/** Every interface of a namespace with state and counters (with a `runner`: read by `ip` through it). */
 export async function readInterfaces(netns: string, options: { runner?: CommandRunner } = {}): Promise<ObservedInterface[]> {
   validateNetnsName(netns);
+  const nl = options.runner ? undefined : netlinkReader();
+  if (nl) return readLinksNetlink(nl, netns);
   const stdout = await ip(netns, ["-json", "-details", "-statistics", "link", "show"], options.runner ?? processRunner, `netns ${netns || "(host)"}`);
   return parseIpLink(JSON.parse(stdout.trim() || "[]"), netns);
 }
 
-/** One interface; NOT_FOUND when it does not exist. */
+/** One interface; NOT_FOUND when it does not exist (with a `runner`: read by `ip` through it). */
 export async function readInterface(ep: EndpointRef, options: { runner?: CommandRunner } = {}): Promise<ObservedInterface> {
   validateNetnsName(ep.netns);
   validateIfname(ep.ifname);
-  const stdout = await ip(ep.netns, ["-json", "-details", "-statistics", "link", "show", "dev", ep.ifname], options.runner ?? processRunner, label(ep));
-  const found = parseIpLink(JSON.parse(stdout.trim() || "[]"), ep.netns)[0];
+  const nl = options.runner ? undefined : netlinkReader();
+  let found: ObservedInterface | undefined;
+  if (nl) {
+    // Asked for by name first, as `ip link show dev` does: the kernel then brings the
+    // device's oper state up to date. The namespace's dump that follows resolves what a
+    // device's entry refers to by name (its bridge, M-DOWN of a peer in the namespace).
+    try {
+      await nl.dump(ep.netns, (seq) => encodeGetLink(ep.ifname, seq), `link show dev ${ep.ifname}`);
+    } catch (err) {
+      if (err instanceof KernelObjectNotFoundError && /ENODEV/.test(err.message)) throw new KernelObjectNotFoundError(`${label(ep)} does not exist`, { object: label(ep) });
+      throw err;
+    }
+    found = (await readLinksNetlink(nl, ep.netns)).find((i) => i.ifname === ep.ifname);
+  } else {
+    const stdout = await ip(ep.netns, ["-json", "-details", "-statistics", "link", "show", "dev", ep.ifname], options.runner ?? processRunner, label(ep));
+    found = parseIpLink(JSON.parse(stdout.trim() || "[]"), ep.netns)[0];
+  }
   if (!found) throw new KernelObjectNotFoundError(`${label(ep)} does not exist`, { object: label(ep) });
   return found;
 }

@@ -106,4 +106,57 @@ describe.skipIf(!canRun || unavailable !== undefined)("rtnetlink in process", ()
     expect(nl.openNamespaces()).toEqual([]);
     expect(await peerGone(5000)).toBe(true);
   });
+
+  it("dumps every link of a namespace, answer by answer, up to the end of the dump", async () => {
+    const ns = await fixtureNamespace(`nldump-${process.pid.toString(36)}`);
+    // Enough links that the answer spans several datagrams.
+    const pairs = 60;
+    for (let i = 0; i < pairs; i++) await sh(ns, ["link", "add", `p${i}`, "type", "veth", "peer", "name", `q${i}`]);
+    nl = new RouteNetlink();
+    const getLinkDump = (seq: number) => {
+      const b = Buffer.alloc(32);
+      b.writeUInt32LE(32, 0);
+      b.writeUInt16LE(18, 4); // RTM_GETLINK
+      b.writeUInt16LE(0x1 | 0x300, 6); // REQUEST | DUMP
+      b.writeUInt32LE(seq, 8);
+      return b;
+    };
+    const messages = await nl.dump(ns, getLinkDump, "link show");
+    const names = messages.map((m) => {
+      expect(m.readUInt16LE(4)).toBe(16); // RTM_NEWLINK
+      let a = 32;
+      while (a + 4 <= m.length) {
+        const len = m.readUInt16LE(a);
+        if (len < 4) break;
+        if ((m.readUInt16LE(a + 2) & 0x3fff) === 3) return m.toString("utf8", a + 4, a + len - 1);
+        a += (len + 3) & ~3;
+      }
+      return undefined;
+    });
+    expect(names.length).toBe(1 + 2 * pairs);
+    expect(new Set(names)).toEqual(new Set(["lo", ...Array.from({ length: pairs }, (_, i) => [`p${i}`, `q${i}`]).flat()]));
+    // The socket serves single requests after a dump.
+    await nl.setLinkAdmin(ns, "p0", true);
+    expect((await readInterface({ netns: ns, ifname: "p0" })).adminUp).toBe(true);
+  });
+
+  it("with keepSockets false holds no namespace between requests", async () => {
+    const { a, b } = await wire("nlonce");
+    nl = new RouteNetlink({ keepSockets: false });
+    await Promise.all([nl.setLinkAdmin(a.netns, a.ifname, false), nl.setLinkAdmin(a.netns, a.ifname, true)]);
+    await new Promise((r) => setImmediate(r));
+    expect(nl.openNamespaces()).toEqual([]);
+    expect((await readInterface(a)).adminUp).toBe(true);
+    await sh("", ["netns", "del", a.netns]);
+    // Nothing keeps the deleted namespace: its veth end goes, and with it the peer.
+    const deadline = performance.now() + 5000;
+    let peer = "";
+    while (performance.now() < deadline) {
+      peer = spawnSync("ip", ["-n", b.netns, "-o", "link", "show"], { encoding: "utf8" }).stdout;
+      if (!peer.includes(" eth1@")) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(peer).not.toContain(" eth1@");
+  });
 });
+

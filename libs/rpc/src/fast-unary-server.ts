@@ -15,7 +15,7 @@ import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type D
 import {
   Code,
   ConnectError,
-  createHandlerContext,
+  createContextValues,
   createServiceImplSpec,
   type HandlerContext,
   type Interceptor,
@@ -117,7 +117,7 @@ export function routeUnaryCallsAroundAdapter(server: http2.Http2Server | http2.H
 
 /** One unary call on the lean path, from the request's first byte to its trailers. */
 class UnaryCall {
-  private readonly context: ReturnType<typeof createHandlerContext>;
+  private readonly context: CallContext;
   /** The body so far; a unary request nearly always arrives in one chunk. */
   private chunks: Buffer[] = [];
   private buffered = 0;
@@ -138,22 +138,15 @@ class UnaryCall {
     const timeout = parseTimeout(single(headers["grpc-timeout"]) ?? null, Number.MAX_SAFE_INTEGER);
     this.timeoutError = timeout.error;
     const scheme = (stream.session?.socket as { encrypted?: boolean } | undefined)?.encrypted === true ? "https" : "http";
-    // One AbortController per call lives inside the context; the deadline timer exists only
-    // with a grpc-timeout. The client's reset and the server's shutdown abort it too.
-    this.context = createHandlerContext({
-      service: route.service,
-      method: route.method,
-      protocolName: "grpc",
-      requestMethod: "POST",
+    this.context = callContext(
+      route,
       // Connect builds this with new URL(); the path is a registered method's, so plain
       // concatenation gives the same string without parsing one URL per call.
-      url: `${scheme}://${authority}${headers[":path"]}`,
-      timeoutMs: timeout.timeoutMs,
-      shutdownSignal: this.options.shutdownSignal,
-      requestHeader: metadataOf(headers),
-      responseHeader: { "content-type": responseContentType },
-      responseTrailer: { "grpc-status": "0" },
-    });
+      `${scheme}://${authority}${headers[":path"]}`,
+      timeout.timeoutMs,
+      this.options.shutdownSignal,
+      metadataOf(headers),
+    );
   }
 
   start(): void {
@@ -320,6 +313,55 @@ class UnaryCall {
       // The stream died meanwhile (client reset): nothing to answer.
     }
   }
+}
+
+/** A handler's context, and how the call ends it (the reason its signal is aborted with). */
+type CallContext = HandlerContext & { abort(reason: unknown): void };
+
+/**
+ * What Connect's `createHandlerContext` gives a handler, built for one call with one
+ * AbortController (Connect's has two, linked by listeners on three signals, and copies
+ * each header set once more): the signal is aborted by the deadline (DEADLINE_EXCEEDED, as
+ * Connect words it), by the server's shutdown (with its reason), and by `abort` when the
+ * call ends or the client goes away. The deadline timer exists only with a grpc-timeout.
+ */
+function callContext(
+  route: UnaryRoute,
+  url: string,
+  timeoutMs: number | undefined,
+  shutdownSignal: AbortSignal,
+  requestHeader: [string, string][],
+): CallContext {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const abort = (reason: unknown): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    shutdownSignal.removeEventListener("abort", onShutdown);
+    if (!controller.signal.aborted) controller.abort(reason);
+  };
+  const onShutdown = (): void => abort(shutdownSignal.reason);
+  const deadlineAt = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+  if (shutdownSignal.aborted) controller.abort(shutdownSignal.reason);
+  else shutdownSignal.addEventListener("abort", onShutdown);
+  if (timeoutMs !== undefined && !controller.signal.aborted) {
+    const deadline = (): void => abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+    if (timeoutMs <= 0) deadline();
+    else timer = setTimeout(deadline, timeoutMs);
+  }
+  return {
+    service: route.service,
+    method: route.method,
+    protocolName: "grpc",
+    requestMethod: "POST",
+    url,
+    signal: controller.signal,
+    timeoutMs: () => (deadlineAt === undefined ? undefined : deadlineAt - Date.now()),
+    requestHeader: new Headers(requestHeader),
+    responseHeader: new Headers({ "content-type": responseContentType }),
+    responseTrailer: new Headers({ "grpc-status": "0" }),
+    values: createContextValues(),
+    abort,
+  };
 }
 
 /**

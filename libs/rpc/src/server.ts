@@ -52,6 +52,11 @@ export interface ServerOptions {
    * through the adapter.
    */
   fastUnary?: boolean;
+  /**
+   * Methods (`package.Service/Method`) whose successful calls are logged at debug rather
+   * than info (high-rate calls their caller logs already); failures are logged as always.
+   */
+  quietMethods?: readonly string[];
 }
 
 export interface RunningServer {
@@ -95,7 +100,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const interceptors = [
     tracingInterceptor({ side: "server" }),
     metricsInterceptor(),
-    loggingInterceptor(logger),
+    loggingInterceptor(logger, { quietMethods: options.quietMethods }),
     errorInterceptor(logger),
     answerOnAbortInterceptor(),
     ...(options.interceptors ?? []),

@@ -18,7 +18,7 @@ function capture() {
   };
 }
 
-function setup(level = "debug") {
+function setup(level = "debug", options: Parameters<typeof loggingInterceptor>[1] = undefined) {
   const out = capture();
   const logger = createLogger({ name: "rpc-test", level, destination: out });
   const seenIds: string[] = [];
@@ -35,7 +35,7 @@ function setup(level = "debug") {
           yield { status: Status.NOT_SERVING };
         },
       }),
-    { router: { interceptors: [loggingInterceptor(logger)] } },
+    { router: { interceptors: [loggingInterceptor(logger, options)] } },
   );
   return { out, seenIds, client: createClient(Health, transport) };
 }
@@ -62,6 +62,18 @@ describe("loggingInterceptor", () => {
     expect(seenIds).toEqual(["req-42"]);
     expect(out.lines()).toEqual([
       expect.objectContaining({ msg: "rpc failed", level: "warn", code: "NOT_FOUND", requestId: "req-42", error: "unknown service missing" }),
+    ]);
+  });
+
+  it("logs successes of quiet methods at debug and their failures as always; other methods at info", async () => {
+    const { out, client } = setup("debug", { quietServices: [], quietMethods: ["grpc.health.v1.Health/Check"] });
+    await client.check({});
+    await expect(client.check({ service: "missing" })).rejects.toMatchObject({ code: Code.NotFound });
+    for await (const _ of client.watch({})) void _;
+    expect(out.lines().map((l) => [l["method"], l["msg"], l["level"]])).toEqual([
+      ["grpc.health.v1.Health/Check", "rpc completed", "debug"],
+      ["grpc.health.v1.Health/Check", "rpc failed", "warn"],
+      ["grpc.health.v1.Health/Watch", "rpc completed", "info"],
     ]);
   });
 

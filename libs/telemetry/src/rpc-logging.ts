@@ -18,6 +18,12 @@ export interface RpcLoggingOptions {
    * service, which Kubernetes probes call every few seconds. Failures are always logged.
    */
   quietServices?: readonly string[];
+  /**
+   * Methods (`package.Service/Method`) whose successful calls are logged at debug: calls a
+   * caller makes at a high rate and logs itself (an agent's link flips, which the manager
+   * logs with the same request id). Failures are always logged.
+   */
+  quietMethods?: readonly string[];
 }
 
 /**
@@ -29,6 +35,7 @@ export interface RpcLoggingOptions {
  */
 export function loggingInterceptor(logger: Logger, options: RpcLoggingOptions = {}): Interceptor {
   const quiet = new Set(options.quietServices ?? ["grpc.health.v1.Health"]);
+  const quietMethods = new Set(options.quietMethods ?? []);
   return (next) => async (req) => {
     const started = performance.now();
     let requestId = req.header.get(requestIdHeader);
@@ -45,7 +52,7 @@ export function loggingInterceptor(logger: Logger, options: RpcLoggingOptions = 
     const finish = (err?: unknown): void => {
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       if (err === undefined) {
-        const level = quiet.has(req.service.typeName) ? "debug" : "info";
+        const level = quiet.has(req.service.typeName) || quietMethods.has(method) ? "debug" : "info";
         logger[level]({ method, code: "OK", durationMs, requestId, ...traced }, "rpc completed");
         return;
       }
