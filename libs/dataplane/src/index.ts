@@ -4,7 +4,9 @@
  *
  * How it talks to the kernel: external tools (`ip`, `tc`, `nft`, `nsenter`, `sysctl`) with
  * argument arrays, batched: one `ip -batch -` per namespace per phase (in-namespace setup of
- * many namespaces goes through one netlink helper process instead, netlink-helper.ts). Devices are created
+ * many namespaces goes through one netlink helper process instead, netlink-helper.ts).
+ * Single fast requests (link admin state, reading a namespace's links) go over rtnetlink
+ * sockets of this process (rtnetlink.ts, rtnetlink-links.ts) where it can open them. Devices are created
  * directly in their target namespaces (`ip link add NAME netns A type veth peer name B netns
  * B`); moving devices between namespaces costs an RCU grace period each and is never used.
  *
