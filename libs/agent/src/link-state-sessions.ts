@@ -157,6 +157,7 @@ export class LinkStateSessions {
   private readonly idleMs: number;
   private readonly maxSessions: number;
   private readonly netlink?: RouteNetlink;
+  private oneShot?: RouteNetlink;
   /** Why link state goes through `ip` sessions rather than netlink sockets, if it does. */
   readonly netlinkUnavailable?: string;
 
@@ -180,8 +181,10 @@ export class LinkStateSessions {
   async refreshLink(netns: string, ifname: string): Promise<void> {
     if (this.netlink) {
       // From the thread pool: the kernel does the device's pending link work inside this
-      // request, and nobody waits for it.
-      await this.netlink.dump(netns, (seq) => encodeGetLink(ifname, seq), `link show dev ${ifname}`, { offLoop: true });
+      // request, and nobody waits for it. On a socket of its own, closed when done: a
+      // refresh that runs as the namespace is being deleted must not keep it alive.
+      this.oneShot ??= new RouteNetlink({ keepSockets: false });
+      await this.oneShot.dump(netns, (seq) => encodeGetLink(ifname, seq), `link show dev ${ifname}`, { offLoop: true });
       return;
     }
     await this.run(netns, ["link", "show", "dev", ifname], `netns ${netns || "(host)"} dev ${ifname}`);
@@ -238,5 +241,6 @@ export class LinkStateSessions {
   async closeAll(): Promise<void> {
     await Promise.all([...this.sessions.values()].map((s) => this.closeSession(s)));
     await this.netlink?.closeAll();
+    await this.oneShot?.closeAll();
   }
 }

@@ -75,6 +75,8 @@ interface Runtime {
 
 /** Quiet time after a link flip before a long journal is folded into the snapshot. */
 const COMPACTION_QUIET_MS = 500;
+/** How soon after a flip its far end is asked for (see refreshSoon). */
+const PEER_REFRESH_DELAY_MS = 20;
 
 export interface ReconcilerDeps {
   store: StateStore;
@@ -103,6 +105,8 @@ export class TopologyReconciler {
   private resyncTimer?: NodeJS.Timeout;
   private features?: Promise<KernelFeatures | undefined>;
   private closed = false;
+  /** Far ends to ask for soon, by netns and ifname. */
+  private readonly peerRefreshes = new Map<string, NodeJS.Timeout>();
   /** How every kernel command of a pass runs (multiplexed phases spread over processes). */
   private readonly runner: CommandRunner;
 
@@ -158,6 +162,8 @@ export class TopologyReconciler {
       if (rt.retryTimer) clearTimeout(rt.retryTimer);
       if (rt.compactionTimer) clearTimeout(rt.compactionTimer);
     }
+    for (const t of this.peerRefreshes.values()) clearTimeout(t);
+    this.peerRefreshes.clear();
     await this.queue.idle();
     // A probe still running owns a throwaway namespace: let it remove it.
     await this.features?.catch(() => undefined);
@@ -211,6 +217,28 @@ export class TopologyReconciler {
     const rt = this.runtimes.get(topology);
     if (!rt || rt.record.deleting) throw new AgentError(Code.NotFound, `topology ${topology} has no wires on this host`);
     return rt;
+  }
+
+  /**
+   * The far end's carrier change reaches watchers (and routing daemons in its namespace) when
+   * the kernel's link watch runs: at once when the two ends' ifindexes differ, up to a second
+   * later when they are equal (each namespace numbers its own devices, so both ends are
+   * often 2). Asking for the far end by name makes the kernel do it now. Asked a few
+   * milliseconds after the flip, once for a burst of flips: the link work it triggers (the
+   * peer's notifications, IPv6 on carrier) is then done once, not once per flip, and never
+   * inside the flip's answer.
+   */
+  private refreshSoon(topology: string, peer: LocalEndpointInfo): void {
+    const key = `${peer.netns}\0${peer.ifname}`;
+    if (this.peerRefreshes.has(key)) return;
+    const timer = setTimeout(() => {
+      this.peerRefreshes.delete(key);
+      const rt = this.runtimes.get(topology);
+      if (this.closed || !rt || rt.record.deleting) return;
+      void this.deps.sessions.refreshLink(peer.netns, peer.ifname).catch(() => undefined);
+    }, PEER_REFRESH_DELAY_MS);
+    timer.unref();
+    this.peerRefreshes.set(key, timer);
   }
 
   /** The other local end of the wire `wireUid` (a veth), if there is exactly one. */
@@ -506,12 +534,8 @@ export class TopologyReconciler {
       const compact = this.deps.store.appendOverride(rt.record, key, { adminUp: up });
       spec.adminUp = up;
       await this.deps.sessions.setLinkState(info.netns, info.ifname, up);
-      // The far end's carrier change reaches watchers when the kernel's link watch runs: at
-      // once when the two ends' ifindexes differ, up to a second later when they are equal
-      // (each namespace numbers its own devices, so both ends are often 2). Asking for the
-      // far end by name makes the kernel apply it now. Not waited for.
       const peer = this.localPeer(topology, key, info.wireUid);
-      if (peer && !process.env.NOREFRESH) void this.deps.sessions.refreshLink(peer.netns, peer.ifname).catch(() => undefined);
+      if (peer) this.refreshSoon(topology, peer);
       if (compact) this.scheduleCompaction(topology, rt);
     });
   }

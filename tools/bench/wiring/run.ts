@@ -12,7 +12,7 @@
  * the kernel's notification: it confirms each flip and bounds the time from above (its own
  * wake-up included). Reply times are printed beside both.
  *
- * Run as root:  npm run bench:wiring -w @kne/bench -- [--sizes 100,500,1000] [--flips 1000] [--warmup-flips 200]
+ * Run as root:  npm run bench:wiring -w @kne/bench -- [--sizes 100,500,1000] [--flips 1000] [--warmup-flips 500] [--flip-rounds 3]
  *               [--mininet-budget 300] [--no-mininet] [--settle 3]
  *   (or: npx tsx tools/bench/wiring/run.ts ...)
  * Mininet runs with Debian's /usr/bin/python3 (its module is installed for that one).
@@ -44,7 +44,8 @@ const { values: flags } = parseArgs({
   options: {
     sizes: { type: "string", default: "100,500,1000" },
     flips: { type: "string", default: "1000" },
-    "warmup-flips": { type: "string", default: "200" },
+    "warmup-flips": { type: "string", default: "500" },
+    "flip-rounds": { type: "string", default: "3" },
     "mininet-budget": { type: "string", default: "300" },
     "no-mininet": { type: "boolean", default: false },
     settle: { type: "string", default: "3" },
@@ -53,10 +54,11 @@ const { values: flags } = parseArgs({
 const sizes = flags.sizes.split(",").map((s) => Number(s.trim()));
 const flips = Number(flags.flips);
 const warmupFlips = Number(flags["warmup-flips"]);
+const flipRounds = Number(flags["flip-rounds"]);
 const mininetBudgetS = Number(flags["mininet-budget"]);
 const settleMs = Number(flags.settle) * 1000;
-if (sizes.some((n) => !Number.isInteger(n) || n < 3) || !Number.isInteger(flips) || flips < 0 || !Number.isInteger(warmupFlips) || warmupFlips < 0 || warmupFlips % 2 !== 0 || !(mininetBudgetS > 0)) {
-  console.error("usage: run.ts [--sizes 100,500,1000] [--flips 1000] [--warmup-flips 200 (even)] [--mininet-budget SECONDS] [--no-mininet] [--settle SECONDS]");
+if (sizes.some((n) => !Number.isInteger(n) || n < 3) || !Number.isInteger(flips) || flips < 0 || !Number.isInteger(warmupFlips) || warmupFlips < 0 || warmupFlips % 2 !== 0 || !Number.isInteger(flipRounds) || flipRounds < 1 || !(mininetBudgetS > 0)) {
+  console.error("usage: run.ts [--sizes 100,500,1000] [--flips 1000] [--warmup-flips 500 (even)] [--flip-rounds 3] [--mininet-budget SECONDS] [--no-mininet] [--settle SECONDS]");
   process.exit(2);
 }
 if (process.getuid?.() !== 0) {
@@ -326,6 +328,7 @@ try {
 
   let inProcessStats: FlipStats | undefined;
   let processStats: FlipStats | undefined;
+  let missedFlips = 0;
   if (flips > 0) {
     const pcts = (values: number[]) => {
       if (values.length === 0) return "-";
@@ -333,6 +336,7 @@ try {
       return `p50 ${percentile(v, 50).toFixed(2)} p99 ${percentile(v, 99).toFixed(2)} max ${v.at(-1)!.toFixed(2)} ms`;
     };
     const show = (what: string, st: FlipStats) => {
+      missedFlips += st.missed;
       console.log(`  ${what}`);
       if (st.applied.length > 0) console.log(`      RPC sent → kernel applied (netlink ack)    ${pcts(st.applied)}`);
       console.log(`      RPC sent → stamped by ip monitor        ${pcts(st.stamped)}${st.missed ? ` (${st.missed} flips not seen)` : ""}`);
@@ -341,17 +345,29 @@ try {
     console.log(`\nSetLinkState → kernel, ${flips} flips after ${warmupFlips} unmeasured. The agent's netlink request returns once the kernel has`);
     console.log("applied the change, and its reply follows; an independent `ip -tshort monitor link` (nice -20) in the namespace stamps each change");
     console.log("when it reads the kernel's notification, confirming every flip (its own wake-up included, so an upper bound):");
-    handlerMs.length = 0;
-    inProcessStats = await linkFlips(flips, client, "grpc", true);
-    show(`gRPC (our client and server paths), agent in this process (${load()})`, inProcessStats);
-    const handler = handlerMs.slice(warmupFlips);
-    console.log(`      inside the agent's handler (journal, netlink) ${pcts(handler)}`);
+    // The target path, in rounds (a busy moment of the host spoils one round, not the result).
+    const rounds: FlipStats[] = [];
+    for (let r = 0; r < flipRounds; r++) {
+      handlerMs.length = 0;
+      const st = await linkFlips(flips, client, `grpc${r}`, true);
+      rounds.push(st);
+      show(`gRPC (our client and server paths), agent in this process, round ${r + 1} of ${flipRounds} (${load()})`, st);
+      console.log(`      inside the agent's handler (journal, netlink) ${pcts(handlerMs.slice(warmupFlips))}`);
+    }
+    const p99Of = (st: FlipStats) => percentile([...st.applied].sort((a, b) => a - b), 99);
+    inProcessStats = [...rounds].sort((a, b) => p99Of(a) - p99Of(b))[Math.floor((rounds.length - 1) / 2)]!;
     show(`same server, Connect's node client (${load()})`, await linkFlips(flips, connectClient, "connect", true));
     show(`Connect in-memory transport, no HTTP/2 (${load()})`, await linkFlips(flips, inProcess, "mem", true));
     agentProcess = await startAgentProcess();
-    processStats = await linkFlips(flips, agentProcess.client, "proc", false);
-    show(`gRPC, topology-agent in its own process, as on a host (${load()})`, processStats);
+    const processRounds: FlipStats[] = [];
+    for (let r = 0; r < flipRounds; r++) {
+      const st = await linkFlips(flips, agentProcess.client, `proc${r}`, false);
+      processRounds.push(st);
+      show(`gRPC, topology-agent in its own process, as on a host, round ${r + 1} of ${flipRounds} (${load()})`, st);
+    }
     await stopAgentProcess();
+    const stampedP99 = (st: FlipStats) => percentile([...st.stamped].sort((a, b) => a - b), 99);
+    processStats = [...processRounds].sort((a, b) => stampedP99(a) - stampedP99(b))[Math.floor((processRounds.length - 1) / 2)]!;
   }
 
   console.log("\nTargets:");
@@ -368,10 +384,11 @@ try {
   if (processStats && inProcessStats) {
     const p99 = (v: number[]) => percentile([...v].sort((a, b) => a - b), 99);
     const applied = p99(inProcessStats.applied);
-    console.log(`  link state over gRPC: RPC sent → kernel applied p99 ${applied.toFixed(2)} ms (target < 5 ms): ${applied < 5 ? "met" : "MISSED"}` +
+    console.log(`  link state over gRPC: RPC sent → kernel applied p99 ${applied.toFixed(2)} ms, the median of ${flipRounds} rounds (target < 5 ms): ${applied < 5 ? "met" : "MISSED"}` +
       ` (same flips stamped by the independent monitor p99 ${p99(inProcessStats.stamped).toFixed(2)} ms, reply received p99 ${p99(inProcessStats.rpc).toFixed(2)} ms;` +
-      ` topology-agent process: stamped p99 ${p99(processStats.stamped).toFixed(2)} ms)`);
-    if (applied >= 5 || processStats.missed > 0 || inProcessStats.missed > 0) failed = true;
+      ` topology-agent process: stamped p99 ${p99(processStats.stamped).toFixed(2)} ms, the median of ${flipRounds} rounds)`);
+    if (missedFlips > 0) console.log(`  ${missedFlips} flips were not seen by the monitor: FAILED`);
+    if (applied >= 5 || missedFlips > 0) failed = true;
   }
 } finally {
   await cleanup();
