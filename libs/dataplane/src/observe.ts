@@ -192,6 +192,35 @@ function counters(stats: Json | undefined): InterfaceCounters {
 }
 
 /** One entry of `ip -json -d -s link show`. */
+/** What a reader of links knows of one device; `observedInterface` derives the rest. */
+export type ObservedLinkFields = Omit<ObservedInterface, "owner" | "adminUp" | "carrier" | "addresses" | "vxlan" | "macvlanMode">;
+
+/**
+ * One observed interface, the same object whichever reader (ip -json, a netlink dump) saw
+ * it: ownership from the alias, admin state and carrier from the flags (UP, LOWER_UP).
+ */
+export function observedInterface(f: ObservedLinkFields): ObservedInterface {
+  return {
+    netns: f.netns,
+    ifindex: f.ifindex,
+    ifname: f.ifname,
+    kind: f.kind,
+    alias: f.alias,
+    owner: parseOwnerAlias(f.alias),
+    mtu: f.mtu,
+    mac: f.mac,
+    adminUp: f.flags.includes("UP"),
+    carrier: f.flags.includes("LOWER_UP"),
+    operState: f.operState,
+    flags: f.flags,
+    master: f.master,
+    linkIndex: f.linkIndex,
+    linkNetnsId: f.linkNetnsId,
+    qdisc: f.qdisc,
+    counters: f.counters,
+  };
+}
+
 export function parseIpLinkEntry(entry: unknown, netns: string): ObservedInterface | undefined {
   const e = obj(entry);
   const ifname = str(e?.["ifname"]);
@@ -202,17 +231,14 @@ export function parseIpLinkEntry(entry: unknown, netns: string): ObservedInterfa
   const kind = str(linkinfo?.["info_kind"]);
   const data = obj(linkinfo?.["info_data"]);
   const alias = str(e["ifalias"]);
-  const iface: ObservedInterface = {
+  const iface = observedInterface({
     netns,
     ifindex,
     ifname,
     kind,
     alias,
-    owner: parseOwnerAlias(alias),
     mtu: num(e["mtu"]) ?? 0,
     mac: (str(e["address"]) ?? "").toLowerCase(),
-    adminUp: flags.includes("UP"),
-    carrier: flags.includes("LOWER_UP"),
     operState: str(e["operstate"]) ?? "UNKNOWN",
     flags,
     master: str(e["master"]),
@@ -220,7 +246,7 @@ export function parseIpLinkEntry(entry: unknown, netns: string): ObservedInterfa
     linkNetnsId: num(e["link_netnsid"]),
     qdisc: str(e["qdisc"]),
     counters: counters(obj(e["stats64"]) ?? obj(e["stats"])),
-  };
+  });
   if (kind === "vxlan" && data) {
     iface.vxlan = {
       vni: num(data["id"]) ?? 0,

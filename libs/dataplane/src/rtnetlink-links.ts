@@ -20,18 +20,9 @@
  * - Attributes are parsed as ip parses them: the first of a type wins, and a truncated one
  *   ends the list.
  */
-import { parseOwnerAlias } from "./names.ts";
-import type { InterfaceCounters, ObservedInterface, ObservedVxlan } from "./observe.ts";
-import type { RouteNetlink } from "./rtnetlink.ts";
+import { type InterfaceCounters, type ObservedInterface, type ObservedVxlan, observedInterface } from "./observe.ts";
+import { IFINFOMSG_LEN, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, RTM_GETLINK, RTM_NEWLINK, type RouteNetlink, align4, encodeLinkRequest } from "./rtnetlink.ts";
 
-const NLMSG_HDRLEN = 16;
-const NLM_F_REQUEST = 0x1;
-const NLM_F_ACK = 0x4;
-const NLM_F_DUMP = 0x300; // NLM_F_ROOT | NLM_F_MATCH
-const RTM_NEWLINK = 16;
-const RTM_GETLINK = 18;
-const AF_UNSPEC = 0;
-const IFINFOMSG_LEN = 16;
 const NLA_TYPE_MASK = 0x3fff; // without NLA_F_NESTED and NLA_F_NET_BYTEORDER
 
 const IFLA_ADDRESS = 1;
@@ -45,7 +36,6 @@ const IFLA_OPERSTATE = 16;
 const IFLA_LINKINFO = 18;
 const IFLA_IFALIAS = 20;
 const IFLA_STATS64 = 23;
-const IFLA_EXT_MASK = 29;
 const IFLA_LINK_NETNSID = 37;
 
 const IFLA_INFO_KIND = 1;
@@ -101,25 +91,13 @@ const ARPHRD_SIT = 776;
 const ARPHRD_IPGRE = 778;
 const ARPHRD_IP6GRE = 823;
 
-const align4 = (n: number) => (n + 3) & ~3;
 
 /**
  * An RTM_GETLINK dump request for every device of the namespace. IFLA_EXT_MASK is 0: no VF
  * details, and RTEXT_FILTER_SKIP_STATS stays clear so IFLA_STATS64 comes back.
  */
 export function encodeGetLinks(seq: number): Buffer {
-  const len = NLMSG_HDRLEN + IFINFOMSG_LEN + 8;
-  const msg = Buffer.alloc(len);
-  msg.writeUInt32LE(len, 0);
-  msg.writeUInt16LE(RTM_GETLINK, 4);
-  msg.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
-  msg.writeUInt32LE(seq >>> 0, 8);
-  // struct ifinfomsg, all zero: family AF_UNSPEC, any type, any index.
-  msg.writeUInt8(AF_UNSPEC, 16);
-  msg.writeUInt16LE(8, 32);
-  msg.writeUInt16LE(IFLA_EXT_MASK, 34);
-  msg.writeUInt32LE(0, 36);
-  return msg;
+  return encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_DUMP, extMask: 0 }, seq);
 }
 
 /**
@@ -130,24 +108,7 @@ export function encodeGetLinks(seq: number): Buffer {
  * another namespace) is otherwise reported up to a second late.
  */
 export function encodeGetLink(ifname: string, seq: number): Buffer {
-  const name = Buffer.from(`${ifname}\0`, "utf8");
-  const nameLen = 4 + name.length;
-  const len = NLMSG_HDRLEN + IFINFOMSG_LEN + align4(nameLen) + 8;
-  const msg = Buffer.alloc(len);
-  msg.writeUInt32LE(len, 0);
-  msg.writeUInt16LE(RTM_GETLINK, 4);
-  msg.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
-  msg.writeUInt32LE(seq >>> 0, 8);
-  msg.writeUInt8(AF_UNSPEC, 16);
-  let a = NLMSG_HDRLEN + IFINFOMSG_LEN;
-  msg.writeUInt16LE(nameLen, a);
-  msg.writeUInt16LE(IFLA_IFNAME, a + 2);
-  name.copy(msg, a + 4);
-  a += align4(nameLen);
-  msg.writeUInt16LE(8, a);
-  msg.writeUInt16LE(IFLA_EXT_MASK, a + 2);
-  msg.writeUInt32LE(0, a + 4);
-  return msg;
+  return encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_ACK, ifname, extMask: 0 }, seq);
 }
 
 /** Attribute payloads by type, of the attributes in `buf[start, end)`. */
@@ -365,18 +326,15 @@ export function parseLinkMessages(messages: readonly Buffer[], netns: string): O
     const data = nested(linkinfo?.get(IFLA_INFO_DATA));
     const alias = str(attrs.get(IFLA_IFALIAS));
     const ifFlags = linkFlags(flags, masterDown);
-    // Same keys in the same order as parseIpLinkEntry, so the two compare strictly equal.
-    const iface: ObservedInterface = {
+    // Built as parseIpLinkEntry builds it, so the two compare strictly equal.
+    const iface = observedInterface({
       netns,
       ifindex,
       ifname,
       kind,
       alias,
-      owner: parseOwnerAlias(alias),
       mtu: u32(attrs.get(IFLA_MTU)) ?? 0,
       mac: formatHardwareAddress(attrs.get(IFLA_ADDRESS), type),
-      adminUp: ifFlags.includes("UP"),
-      carrier: ifFlags.includes("LOWER_UP"),
       operState: (operIndex !== undefined ? OPER_STATES[operIndex] : undefined) ?? "UNKNOWN",
       flags: ifFlags,
       master,
@@ -384,7 +342,7 @@ export function parseLinkMessages(messages: readonly Buffer[], netns: string): O
       linkNetnsId: netnsId,
       qdisc: str(attrs.get(IFLA_QDISC)),
       counters: readCounters(attrs),
-    };
+    });
     if (kind === "vxlan") iface.vxlan = readVxlan(data);
     if (kind === "macvlan") iface.macvlanMode = readMacvlanMode(data);
     out.push(iface);

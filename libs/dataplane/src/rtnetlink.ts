@@ -46,15 +46,12 @@ const MSG_DONTWAIT = 0x40;
 const EAGAIN = 11;
 const EINTR = 4;
 
-const NLMSG_HDRLEN = 16;
+export const NLMSG_HDRLEN = 16;
 const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
-const NLM_F_REQUEST = 0x1;
-const NLM_F_ACK = 0x4;
 const NLM_F_ACK_TLVS = 0x200;
 const NLMSGERR_ATTR_MSG = 1;
-const RTM_SETLINK = 19;
-const IFINFOMSG_LEN = 16;
+export const IFINFOMSG_LEN = 16;
 const IFLA_IFNAME = 3;
 const IFF_UP = 0x1;
 
@@ -63,26 +60,60 @@ const ANSWER_TIMEOUT_S = 5;
 const SLOW_SEND_MS = 10;
 const OFF_LOOP_MS = 1000;
 
-const align4 = (n: number) => (n + 3) & ~3;
+export const align4 = (n: number) => (n + 3) & ~3;
+
+export const NLM_F_REQUEST = 0x1;
+export const NLM_F_ACK = 0x4;
+export const NLM_F_DUMP = 0x300; // NLM_F_ROOT | NLM_F_MATCH
+export const RTM_NEWLINK = 16;
+export const RTM_GETLINK = 18;
+const RTM_SETLINK = 19;
+const IFLA_EXT_MASK = 29;
+
+/** What a link request (RTM_*LINK) carries besides its header. */
+export interface LinkRequest {
+  type: number;
+  flags: number;
+  /** The device, by name (IFLA_IFNAME); the ifinfomsg index stays 0. */
+  ifname?: string;
+  /** ifinfomsg flags and the mask of those to change. */
+  ifiFlags?: number;
+  ifiChange?: number;
+  /** IFLA_EXT_MASK (0: no VF details, and statistics are not skipped). */
+  extMask?: number;
+}
+
+/** One rtnetlink link request: header, struct ifinfomsg (family AF_UNSPEC), attributes. */
+export function encodeLinkRequest(r: LinkRequest, seq: number): Buffer {
+  const name = r.ifname === undefined ? undefined : Buffer.from(`${r.ifname}\0`, "utf8");
+  const nameLen = name ? 4 + name.length : 0;
+  const len = NLMSG_HDRLEN + IFINFOMSG_LEN + align4(nameLen) + (r.extMask === undefined ? 0 : 8);
+  const msg = Buffer.alloc(len);
+  msg.writeUInt32LE(len, 0);
+  msg.writeUInt16LE(r.type, 4);
+  msg.writeUInt16LE(r.flags, 6);
+  msg.writeUInt32LE(seq >>> 0, 8);
+  // struct ifinfomsg { u8 family; u8 pad; u16 type; s32 index; u32 flags; u32 change }
+  msg.writeUInt32LE((r.ifiFlags ?? 0) >>> 0, 24);
+  msg.writeUInt32LE((r.ifiChange ?? 0) >>> 0, 28);
+  let a = NLMSG_HDRLEN + IFINFOMSG_LEN;
+  if (name) {
+    msg.writeUInt16LE(nameLen, a);
+    msg.writeUInt16LE(IFLA_IFNAME, a + 2);
+    name.copy(msg, a + 4);
+    a += align4(nameLen);
+  }
+  if (r.extMask !== undefined) {
+    msg.writeUInt16LE(8, a);
+    msg.writeUInt16LE(IFLA_EXT_MASK, a + 2);
+    msg.writeUInt32LE(r.extMask >>> 0, a + 4);
+  }
+  return msg;
+}
 
 /** An RTM_SETLINK request that sets (or clears) IFF_UP on the device named `ifname`. */
 export function encodeSetLinkAdmin(ifname: string, up: boolean, seq: number): Buffer {
-  const name = Buffer.from(`${ifname}\0`, "utf8");
-  const attrLen = 4 + name.length;
-  const len = NLMSG_HDRLEN + IFINFOMSG_LEN + align4(attrLen);
-  const msg = Buffer.alloc(len);
-  msg.writeUInt32LE(len, 0);
-  msg.writeUInt16LE(RTM_SETLINK, 4);
-  msg.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
-  msg.writeUInt32LE(seq >>> 0, 8);
-  // struct ifinfomsg { u8 family; u8 pad; u16 type; s32 index; u32 flags; u32 change }
-  msg.writeInt32LE(0, 20); // index 0: the device is named by IFLA_IFNAME
-  msg.writeUInt32LE(up ? IFF_UP : 0, 24);
-  msg.writeUInt32LE(IFF_UP, 28);
-  msg.writeUInt16LE(attrLen, 32);
-  msg.writeUInt16LE(IFLA_IFNAME, 34);
-  name.copy(msg, 36);
-  return msg;
+  return encodeLinkRequest({ type: RTM_SETLINK, flags: NLM_F_REQUEST | NLM_F_ACK, ifname, ifiFlags: up ? IFF_UP : 0, ifiChange: IFF_UP }, seq);
 }
 
 /** What the kernel answered to request `seq`: `undefined` when these bytes hold no answer to it. */
