@@ -269,13 +269,20 @@ env_cmd() {
 
 # --- up ----------------------------------------------------------------------------------
 
-port_free() { ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
+# A port no socket uses in any state (listening, connected, TIME_WAIT).
+port_free() { ! ss -Htan "sport = :$1" 2>/dev/null | grep -q .; }
 USED_PORTS=" "
 PORT=
+# Ports are picked outside the kernel's ephemeral range: a port inside it can be taken by an
+# outgoing connection between the check and the bind (etcd then fails: address already in use).
+read -r EPHEMERAL_LOW EPHEMERAL_HIGH < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { EPHEMERAL_LOW=32768; EPHEMERAL_HIGH=60999; }
+if [ "$EPHEMERAL_LOW" -gt 12000 ]; then PORT_BASE=10000; PORT_SPAN=$((EPHEMERAL_LOW - 10000))
+else PORT_BASE=$((EPHEMERAL_HIGH + 1)); PORT_SPAN=$((65535 - EPHEMERAL_HIGH)); fi
+[ "$PORT_SPAN" -ge 100 ] || { PORT_BASE=20000; PORT_SPAN=30000; }
 pick_port() { # sets PORT to a free loopback port not handed out before in this run
   local p i
   for i in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((PORT_BASE + RANDOM % PORT_SPAN))
     case "$USED_PORTS" in *" $p "*) continue ;; esac
     if port_free "$p"; then USED_PORTS+="$p "; PORT=$p; return 0; fi
   done
