@@ -83,6 +83,11 @@ export interface CompiledTopology {
   endpoints: Map<string, LocalEndpointInfo>;
   /** The endpoint specs inside `desired`, by endpoint key: SetLinkState/SetImpairments patch them. */
   specs: Map<string, EndpointSpec>;
+  /**
+   * The other end of each endpoint whose wire has exactly two ends on this host (a veth),
+   * by endpoint key: its carrier follows this end's admin state.
+   */
+  farEnds: Map<string, LocalEndpointInfo>;
   peers: PeerTunnel[];
   /** `ip addr` wanted on endpoints (added when missing; others are left alone). */
   addresses: Array<{ netns: string; ifname: string; cidr: string }>;
@@ -344,5 +349,23 @@ export function compileTopology(request: agentv1.ApplyWiresRequest, ctx: Compile
   for (const ns of namespaces) used.add(ns.name);
   if (ctx.hostNetns !== HOST_NETNS && (bridgePorts.length > 0 || wires.some((w) => w.kind === "vxlan" || w.kind === "macvlan"))) used.add(ctx.hostNetns);
   const wireCount = request.wires.length + bridgePorts.length + wires.filter((w) => w.kind === "vxlan" && !request.wires.some((r) => r.uid.toString() === w.uid)).length;
-  return { desired, endpoints, specs, peers, addresses, pending, namespaces: used, wireCount };
+  return { desired, endpoints, specs, farEnds: farEndsOf(endpoints), peers, addresses, pending, namespaces: used, wireCount };
+}
+
+/** Endpoints paired by wire uid, for the wires with exactly two local ends (not LAN segments). */
+function farEndsOf(endpoints: Map<string, LocalEndpointInfo>): Map<string, LocalEndpointInfo> {
+  const byWire = new Map<string, [string, LocalEndpointInfo][]>();
+  for (const entry of endpoints) {
+    const ends = byWire.get(entry[1].wireUid);
+    if (ends) ends.push(entry);
+    else byWire.set(entry[1].wireUid, [entry]);
+  }
+  const farEnds = new Map<string, LocalEndpointInfo>();
+  for (const ends of byWire.values()) {
+    if (ends.length !== 2) continue;
+    const [[ka, a], [kz, z]] = ends as [[string, LocalEndpointInfo], [string, LocalEndpointInfo]];
+    farEnds.set(ka, z);
+    farEnds.set(kz, a);
+  }
+  return farEnds;
 }

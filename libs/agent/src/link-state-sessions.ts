@@ -16,9 +16,8 @@
  * close the sessions of namespaces before deleting them. Idle sessions close themselves.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { setPriority } from "node:os";
 import { createInterface } from "node:readline";
-import { type DataplaneError, RouteNetlink, batchLine, encodeGetLink, routeNetlinkUnavailable, toolArgv, toolEnvironment, translateCommandFailure, validateNetnsName } from "@kne/dataplane";
+import { type DataplaneError, RouteNetlink, batchLine, routeNetlinkUnavailable, toolArgv, toolEnvironment, translateCommandFailure, trySetNice, validateNetnsName } from "@kne/dataplane";
 
 const MARKER = "kneack";
 
@@ -29,15 +28,6 @@ const MARKER = "kneack";
  * runs at a higher priority when we may give it one (root); otherwise as it is.
  */
 const SESSION_NICE = -10;
-
-function raisePriority(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    setPriority(pid, SESSION_NICE);
-  } catch {
-    // Not permitted (not root): the session works the same, with more jitter.
-  }
-}
 
 interface Pending {
   args: readonly string[];
@@ -63,7 +53,7 @@ class Session {
   ) {
     const argv = toolArgv(netns, "ip", ["-force", "-batch", "-"]);
     this.child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "ignore", "pipe"], env: toolEnvironment() });
-    raisePriority(this.child.pid);
+    trySetNice(this.child.pid, SESSION_NICE);
     this.exited = new Promise((resolve) => this.child.once("close", () => resolve()));
     this.child.once("error", (err) => this.fail(err));
     // After stderr is drained: what the tool said last (nsenter: no such namespace) is the reason.
@@ -157,7 +147,6 @@ export class LinkStateSessions {
   private readonly idleMs: number;
   private readonly maxSessions: number;
   private readonly netlink?: RouteNetlink;
-  private oneShot?: RouteNetlink;
   /** Why link state goes through `ip` sessions rather than netlink sockets, if it does. */
   readonly netlinkUnavailable?: string;
 
@@ -172,22 +161,6 @@ export class LinkStateSessions {
   setLinkState(netns: string, ifname: string, up: boolean): Promise<void> {
     if (this.netlink) return this.netlink.setLinkAdmin(netns, ifname, up);
     return this.run(netns, ["link", "set", "dev", ifname, up ? "up" : "down"], `netns ${netns || "(host)"} dev ${ifname}`);
-  }
-
-  /**
-   * Asks the kernel for one device by name, which applies its pending link-watch events
-   * (oper state, carrier) and so sends their notifications now. Resolves when done.
-   */
-  async refreshLink(netns: string, ifname: string): Promise<void> {
-    if (this.netlink) {
-      // From the thread pool: the kernel does the device's pending link work inside this
-      // request, and nobody waits for it. On a socket of its own, closed when done: a
-      // refresh that runs as the namespace is being deleted must not keep it alive.
-      this.oneShot ??= new RouteNetlink({ keepSockets: false });
-      await this.oneShot.dump(netns, (seq) => encodeGetLink(ifname, seq), `link show dev ${ifname}`, { offLoop: true });
-      return;
-    }
-    await this.run(netns, ["link", "show", "dev", ifname], `netns ${netns || "(host)"} dev ${ifname}`);
   }
 
   /** Runs one `ip` batch line in the namespace's session (started on first use). */
@@ -241,6 +214,5 @@ export class LinkStateSessions {
   async closeAll(): Promise<void> {
     await Promise.all([...this.sessions.values()].map((s) => this.closeSession(s)));
     await this.netlink?.closeAll();
-    await this.oneShot?.closeAll();
   }
 }

@@ -28,6 +28,7 @@ import {
   listNetns,
   mapLimit,
   probeKernelFeatures,
+  refreshLink,
   setImpairments as setEndpointImpairments,
   validateIpAddress,
   vniForUid,
@@ -235,23 +236,10 @@ export class TopologyReconciler {
       this.peerRefreshes.delete(key);
       const rt = this.runtimes.get(topology);
       if (this.closed || !rt || rt.record.deleting) return;
-      void this.deps.sessions.refreshLink(peer.netns, peer.ifname).catch(() => undefined);
+      void refreshLink({ netns: peer.netns, ifname: peer.ifname }).catch(() => undefined);
     }, PEER_REFRESH_DELAY_MS);
     timer.unref();
     this.peerRefreshes.set(key, timer);
-  }
-
-  /** The other local end of the wire `wireUid` (a veth), if there is exactly one. */
-  private localPeer(topology: string, key: string, wireUid: string): LocalEndpointInfo | undefined {
-    const compiled = this.compiled(topology);
-    if (!compiled) return undefined;
-    let peer: LocalEndpointInfo | undefined;
-    for (const [k, e] of compiled.endpoints) {
-      if (e.wireUid !== wireUid || k === key) continue;
-      if (peer) return undefined; // a LAN segment: its members' carriers do not follow
-      peer = e;
-    }
-    return peer;
   }
 
   private endpoint(topology: string, node: string, iface: string) {
@@ -261,7 +249,7 @@ export class TopologyReconciler {
     const info = compiled.endpoints.get(key);
     const spec = compiled.specs.get(key);
     if (!info || !spec) throw new AgentError(Code.NotFound, `topology ${topology} has no endpoint ${key} on this host`);
-    return { rt, key, info, spec };
+    return { rt, key, info, spec, farEnd: compiled.farEnds.get(key) };
   }
 
   // ---- passes -----------------------------------------------------------------------------
@@ -530,12 +518,11 @@ export class TopologyReconciler {
   /** Admin state of one local endpoint: persisted (journal), then applied through the fast path. */
   setLinkState(topology: string, node: string, iface: string, up: boolean): Promise<void> {
     return this.queue.run(topology, async () => {
-      const { rt, key, info, spec } = this.endpoint(topology, node, iface);
+      const { rt, key, info, spec, farEnd } = this.endpoint(topology, node, iface);
       const compact = this.deps.store.appendOverride(rt.record, key, { adminUp: up });
       spec.adminUp = up;
       await this.deps.sessions.setLinkState(info.netns, info.ifname, up);
-      const peer = this.localPeer(topology, key, info.wireUid);
-      if (peer) this.refreshSoon(topology, peer);
+      if (farEnd) this.refreshSoon(topology, farEnd);
       if (compact) this.scheduleCompaction(topology, rt);
     });
   }

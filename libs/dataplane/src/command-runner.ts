@@ -4,6 +4,7 @@
  * thrown: callers decide, through `translateCommandFailure`, what a failure means.
  */
 import { spawn, type SpawnOptions } from "node:child_process";
+import { setPriority } from "node:os";
 import { DataplaneError, ToolMissingError } from "./errors.ts";
 
 export interface CommandResult {
@@ -43,6 +44,19 @@ export function toolEnvironment(): NodeJS.ProcessEnv {
 }
 
 let cachedEnvironment: { fromPath: string; env: NodeJS.ProcessEnv } | undefined;
+
+/**
+ * Gives a process we started another nice value, if we may (root may raise it); a process
+ * that keeps its priority works the same, only with more jitter on a busy host.
+ */
+export function trySetNice(pid: number | undefined, nice: number): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, nice);
+  } catch {
+    // Not permitted (not root).
+  }
+}
 
 function spawnOnce(file: string, args: readonly string[], options: RunOptions): Promise<CommandResult> {
   return new Promise((resolve, reject) => {

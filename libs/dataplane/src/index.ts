@@ -72,7 +72,7 @@ export {
   type OwnerMarker,
 } from "./names.ts";
 
-export { processRunner, mapLimit, toolEnvironment, DEFAULT_CONCURRENCY, type CommandRunner, type CommandResult, type RunOptions } from "./command-runner.ts";
+export { processRunner, mapLimit, toolEnvironment, trySetNice, DEFAULT_CONCURRENCY, type CommandRunner, type CommandResult, type RunOptions } from "./command-runner.ts";
 
 export { runMultiplexed, splitMultiplexedStderr, DEFAULT_MULTIPLEX_FROM, type MultiplexedOutcome, type MultiplexedRun } from "./process-multiplexer.ts";
 
@@ -175,6 +175,7 @@ export {
   setLinkState,
   readInterface,
   readInterfaces,
+  refreshLink,
   waitForLinkState,
   watchLinks,
   type WatchLinksOptions,
@@ -190,5 +191,5 @@ export { collectGarbage, deleteTopology, type KeepSet, type GarbageCollectionOpt
 
 export { ringState, type RingOptions } from "./ring.ts";
 
-export { RouteNetlink, routeNetlinkUnavailable, encodeSetLinkAdmin, parseAnswer, type RouteNetlinkOptions, type RouteNetlinkStats, type NetlinkAnswer } from "./rtnetlink.ts";
+export { RouteNetlink, routeNetlinkUnavailable, encodeSetLinkAdmin, parseAnswer, type RouteNetlinkOptions, type NetlinkAnswer } from "./rtnetlink.ts";
 export { encodeGetLink, encodeGetLinks, parseLinkMessages, readLinksNetlink } from "./rtnetlink-links.ts";

@@ -6,9 +6,8 @@
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { setPriority } from "node:os";
 import { toolArgv } from "./batch.ts";
-import { type CommandRunner, processRunner, toolEnvironment } from "./command-runner.ts";
+import { type CommandRunner, processRunner, toolEnvironment, trySetNice } from "./command-runner.ts";
 import { DataplaneError, KernelObjectNotFoundError, translateCommandFailure } from "./errors.ts";
 import { type EndpointRef, validateIfname, validateNetnsName } from "./names.ts";
 import { type ObservedInterface, parseIpLink } from "./observe.ts";
@@ -45,6 +44,35 @@ export async function setLinkState(ep: EndpointRef, up: boolean, options: { runn
   await ip(ep.netns, ["link", "set", "dev", ep.ifname, up ? "up" : "down"], options.runner ?? processRunner, label(ep));
 }
 
+/**
+ * RTM_GETLINK for one device by name. Unlike a dump, it makes the kernel run the device's
+ * pending link-watch work first: its oper state becomes current, and the notifications of
+ * that work (a veth's carrier change, held back up to a second when both ends have the same
+ * ifindex) go out now. NOT_FOUND naming the endpoint when there is no such device.
+ */
+async function askByName(nl: RouteNetlink, ep: EndpointRef, options: { offLoop?: boolean } = {}): Promise<void> {
+  try {
+    await nl.dump(ep.netns, (seq) => encodeGetLink(ep.ifname, seq), `link show dev ${ep.ifname}`, options);
+  } catch (err) {
+    // A kernel answer (ENODEV) names the request; a missing namespace is passed on as it is.
+    if (err instanceof KernelObjectNotFoundError && err.line !== undefined) throw new KernelObjectNotFoundError(`${label(ep)} does not exist`, { object: label(ep) });
+    throw err;
+  }
+}
+
+/**
+ * Makes the kernel apply and announce the pending link-watch work of one device now (see
+ * askByName), from the thread pool: callers do not wait on the kernel work it triggers.
+ * Without netlink sockets, `ip link show dev` does the same.
+ */
+export async function refreshLink(ep: EndpointRef): Promise<void> {
+  validateNetnsName(ep.netns);
+  validateIfname(ep.ifname);
+  const nl = netlinkReader();
+  if (nl) await askByName(nl, ep, { offLoop: true });
+  else await ip(ep.netns, ["link", "show", "dev", ep.ifname], processRunner, label(ep));
+}
+
 /** Every interface of a namespace with state and counters (with a `runner`: read by `ip` through it). */
 export async function readInterfaces(netns: string, options: { runner?: CommandRunner } = {}): Promise<ObservedInterface[]> {
   validateNetnsName(netns);
@@ -61,15 +89,10 @@ export async function readInterface(ep: EndpointRef, options: { runner?: Command
   const nl = options.runner ? undefined : netlinkReader();
   let found: ObservedInterface | undefined;
   if (nl) {
-    // Asked for by name first, as `ip link show dev` does: the kernel then brings the
-    // device's oper state up to date. The namespace's dump that follows resolves what a
-    // device's entry refers to by name (its bridge, M-DOWN of a peer in the namespace).
-    try {
-      await nl.dump(ep.netns, (seq) => encodeGetLink(ep.ifname, seq), `link show dev ${ep.ifname}`);
-    } catch (err) {
-      if (err instanceof KernelObjectNotFoundError && /ENODEV/.test(err.message)) throw new KernelObjectNotFoundError(`${label(ep)} does not exist`, { object: label(ep) });
-      throw err;
-    }
+    // Asked for by name first, as `ip link show dev` does, so that its oper state is current.
+    // The namespace's dump that follows resolves what a device's entry refers to by name
+    // (its bridge, M-DOWN of a peer in the namespace).
+    await askByName(nl, ep);
     found = (await readLinksNetlink(nl, ep.netns)).find((i) => i.ifname === ep.ifname);
   } else {
     const stdout = await ip(ep.netns, ["-json", "-details", "-statistics", "link", "show", "dev", ep.ifname], options.runner ?? processRunner, label(ep));
@@ -171,13 +194,7 @@ export function watchLinks(netns: string, onEvent: (e: LinkEvent) => void, optio
   validateNetnsName(netns);
   const argv = toolArgv(netns, "ip", ["-tshort", "-o", "monitor", "link"]);
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: toolEnvironment() });
-  if (options.nice !== undefined && child.pid !== undefined) {
-    try {
-      setPriority(child.pid, options.nice);
-    } catch {
-      // Not permitted: the monitor works the same, only with more jitter.
-    }
-  }
+  if (options.nice !== undefined) trySetNice(child.pid, options.nice);
   const rl = createInterface({ input: child.stdout! });
   rl.on("line", (line) => {
     const at = performance.now();

@@ -238,26 +238,20 @@ function readCounters(attrs: Attrs): InterfaceCounters {
   };
 }
 
+/**
+ * One vxlan address as ip prints it: the IPv6 attribute counts only when the IPv4 one is
+ * absent, and a zero address is left out.
+ */
+function vxlanAddress(v4: Buffer | undefined, v6: Buffer | undefined): string | undefined {
+  if (v4) return v4.length >= 4 && !isZero(v4.subarray(0, 4)) ? formatIpv4(v4) : undefined;
+  return v6 && v6.length >= 16 && !isZero(v6.subarray(0, 16)) ? formatIpv6(v6) : undefined;
+}
+
 /** IFLA_INFO_DATA of a vxlan device as `parseIpLinkEntry` reads ip's `info_data`. */
 function readVxlan(data: Attrs | undefined): ObservedVxlan {
   const id = data?.get(IFLA_VXLAN_ID);
-  let local: string | undefined;
-  let remote: string | undefined;
-  // ip looks at the IPv6 attribute only when the IPv4 one is absent, and omits zero addresses.
-  const group = data?.get(IFLA_VXLAN_GROUP);
-  const group6 = data?.get(IFLA_VXLAN_GROUP6);
-  if (group) {
-    if (group.length >= 4 && !isZero(group.subarray(0, 4))) remote = formatIpv4(group);
-  } else if (group6 && group6.length >= 16 && !isZero(group6.subarray(0, 16))) {
-    remote = formatIpv6(group6);
-  }
-  const loc = data?.get(IFLA_VXLAN_LOCAL);
-  const loc6 = data?.get(IFLA_VXLAN_LOCAL6);
-  if (loc) {
-    if (loc.length >= 4 && !isZero(loc.subarray(0, 4))) local = formatIpv4(loc);
-  } else if (loc6 && loc6.length >= 16 && !isZero(loc6.subarray(0, 16))) {
-    local = formatIpv6(loc6);
-  }
+  const remote = vxlanAddress(data?.get(IFLA_VXLAN_GROUP), data?.get(IFLA_VXLAN_GROUP6));
+  const local = vxlanAddress(data?.get(IFLA_VXLAN_LOCAL), data?.get(IFLA_VXLAN_LOCAL6));
   const port = data?.get(IFLA_VXLAN_PORT);
   return {
     vni: id && id.length >= 4 ? id.readUInt32LE(0) : 0,

@@ -248,14 +248,6 @@ export interface RouteNetlinkOptions {
   keepSockets?: boolean;
 }
 
-/** How requests were sent: on the event loop, or from the thread pool after a slow one. */
-export interface RouteNetlinkStats {
-  onLoop: number;
-  offLoop: number;
-  /** `send` calls on the event loop that took longer than `slowSendMs`. */
-  slow: number;
-}
-
 /** rtnetlink sockets of this process, one per namespace, for fast single requests. */
 export class RouteNetlink {
   private readonly lib: Libc;
@@ -270,7 +262,6 @@ export class RouteNetlink {
   private readonly offLoopMs: number;
   private readonly keepSockets: boolean;
   private offLoopUntil = 0;
-  private readonly counts: RouteNetlinkStats = { onLoop: 0, offLoop: 0, slow: 0 };
 
   /** Throws with the reason when netlink sockets cannot be used (see `routeNetlinkUnavailable`). */
   constructor(options: RouteNetlinkOptions = {}) {
@@ -285,28 +276,13 @@ export class RouteNetlink {
     this.keepSockets = options.keepSockets ?? true;
   }
 
-  stats(): RouteNetlinkStats {
-    return { ...this.counts };
-  }
-
   /** Sets the admin state of device `ifname` in `netns` (HOST_NETNS: this host's); resolves once applied. */
   setLinkAdmin(netns: string, ifname: string, up: boolean): Promise<void> {
     validateNetnsName(netns);
     validateIfname(ifname, "ifname");
     const object = `netns ${netns || "(host)"} dev ${ifname}`;
     const line = `link set dev ${ifname} ${up ? "up" : "down"}`;
-    let s: NamespaceSocket;
-    try {
-      s = this.socketFor(netns);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const run = s.tail.then(async () => {
-      await this.transact(s, (seq) => encodeSetLinkAdmin(ifname, up, seq), object, line);
-    });
-    s.tail = run.catch(() => undefined);
-    if (!this.keepSockets) void this.closeSocket(s);
-    return run;
+    return this.enqueue(netns, (s) => this.transact(s, (seq) => encodeSetLinkAdmin(ifname, up, seq), object, line)).then(() => undefined);
   }
 
   /** Namespaces with an open socket. */
@@ -412,13 +388,21 @@ export class RouteNetlink {
   dump(netns: string, build: (seq: number) => Buffer, what: string, options: { offLoop?: boolean } = {}): Promise<Buffer[]> {
     validateNetnsName(netns);
     const object = `netns ${netns || "(host)"}`;
+    return this.enqueue(netns, (s) => this.transact(s, build, object, what, true, options.offLoop ?? false));
+  }
+
+  /**
+   * Runs `work` on the namespace's socket after the requests already queued there; without
+   * keepSockets the socket closes once they and `work` are done.
+   */
+  private enqueue<T>(netns: string, work: (s: NamespaceSocket) => Promise<T>): Promise<T> {
     let s: NamespaceSocket;
     try {
       s = this.socketFor(netns);
     } catch (err) {
       return Promise.reject(err);
     }
-    const run = s.tail.then(() => this.transact(s, build, object, what, true, options.offLoop ?? false));
+    const run = s.tail.then(() => work(s));
     s.tail = run.then(
       () => undefined,
       () => undefined,
@@ -435,17 +419,12 @@ export class RouteNetlink {
     let sent: number;
     const started = performance.now();
     if (offLoop || started < this.offLoopUntil) {
-      this.counts.offLoop++;
       sent = await this.async<number>(this.lib.send, s.fd, msg, msg.length, 0);
     } else {
-      this.counts.onLoop++;
       sent = this.lib.send(s.fd, msg, msg.length, 0) as number;
       if (sent < 0) throw this.systemError(this.lib.errno(), "send", object, line);
       const now = performance.now();
-      if (now - started > this.slowSendMs) {
-        this.counts.slow++;
-        this.offLoopUntil = now + this.offLoopMs;
-      }
+      if (now - started > this.slowSendMs) this.offLoopUntil = now + this.offLoopMs;
     }
     if (sent !== msg.length) throw new KernelCommandError("INTERNAL", `rtnetlink request failed (${object}): ${line}: send returned ${sent}`, { object, line });
     // A dump comes in datagrams of up to 32 KiB; an acknowledgement fits the socket's buffer.
