@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tools/setup/install-deps.sh
+export PATH="$(bash tools/setup/install-node.sh --print):$PATH"
 kne() { node apps/cli/bin/kne.mjs "$@"; }
 topology=examples/frr-clos/topology.pb.txt
 name=frr-clos

@@ -4,7 +4,8 @@
 # real routing daemons); without root they are skipped and say so.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-export PATH="$PWD/node_modules/.bin:$PATH"
+export PATH="$PWD/node_modules/.bin:$(bash tools/setup/install-node.sh --print):$PATH"
+echo "test-all: node $(node --version)"
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-false}
 
 step() { printf '\n=== %s\n' "$*"; }

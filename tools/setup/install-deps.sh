@@ -30,8 +30,12 @@ for svc in frr bird gobgpd; do
   fi
 done
 
+# The project's runtime: Node 24 LTS in a prefix of its own; npm and every script below run on it.
+node_bin="$(bash tools/setup/install-node.sh)"
+export PATH="$node_bin:$PATH"
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-echo "setup: done"
+echo "setup: done (node $(node --version) in $node_bin)"
