@@ -10,6 +10,7 @@ import { clone, toJson, type DescMessage, type MessageShape } from "@bufbuild/pr
 import { Code, ConnectError } from "@connectrpc/connect";
 import { topo, vendorDataRegistry, contractRegistry } from "@kne/proto";
 import { fieldViolationsOf } from "@kne/rpc";
+import { mapInterfaceNames } from "@kne/vendors";
 import { type LoadedTopology, TopologyParseError, detectTopologyFormat, formatProblem, loadTopology, resolveConfigPath, validateTopology } from "@kne/topology";
 import { ExitCode, type CliIo } from "./cli-io";
 import { UsageError } from "./usage-error";
@@ -26,7 +27,7 @@ export async function loadForManager(file: string, io: CliIo): Promise<{ loaded:
     }
     throw error;
   }
-  const { errors, warnings } = validateTopology(loaded.topology, loaded);
+  const { errors, warnings } = validateTopology(loaded.topology, { ...loaded, interfaceNames: mapInterfaceNames });
   for (const w of warnings) io.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`);
   if (errors.length > 0) {
     for (const e of errors) io.stderr.write(`${formatProblem(e)}\n`);

@@ -16,7 +16,7 @@ import { type ServiceRegistration, serviceRegistration } from "@kne/rpc";
 import { TopologyValidationError, resolveConfigPath, validateTopology } from "@kne/topology";
 import type { RuntimeBackend } from "./backend.ts";
 import { ManagerError, guarded, toManagerConnectError } from "./errors.ts";
-import { dns1123Subdomain } from "@kne/vendors";
+import { dns1123Subdomain, mapInterfaceNames } from "@kne/vendors";
 import { type SysctlReader, checkHostConstraints } from "./host-constraints.ts";
 import { endpointRef } from "./link-ref.ts";
 import { type StreamSource, WatchHub, type WatchHubOptions } from "./watch-hub.ts";
@@ -100,7 +100,7 @@ function checkLimits(topology: topo.Topology, field: string, limits: ManagerLimi
 export async function prepareTopology(topology: topo.Topology | undefined, baseDir: string, field = "topology", limits: ManagerLimits = {}): Promise<topo.Topology> {
   if (!topology) throw new ManagerError("INVALID_ARGUMENT", `${field} is required`, [{ field, description: "is required" }]);
   checkLimits(topology, field, limits);
-  const result = validateTopology(topology, baseDir !== "" ? { baseDir } : {});
+  const result = validateTopology(topology, { ...(baseDir !== "" ? { baseDir } : {}), interfaceNames: mapInterfaceNames });
   if (result.errors.length > 0) throw new TopologyValidationError(result.errors);
   const out = clone(topo.TopologySchema, topology);
   for (const node of out.nodes) {

@@ -38,6 +38,13 @@ export {
   sysctlNameProblem,
 } from "./names";
 export { describeLink, linkEndpointsKey, linkWireKey } from "./links";
+export {
+  interfaceNamesByNode,
+  linuxInterfaceOf,
+  mapTopologyInterfaceNames,
+  type InterfaceNameMapper,
+  type MappedInterfaceNames,
+} from "./interface-names";
 export { resolveTopology, type ResolveOptions } from "./resolve";
 export { planTopology, type Change, type ChangeSet, type TopologyPlan } from "./plan";
 export { serializeTopology } from "./serialize";

@@ -9,8 +9,10 @@ import { isAbsolute, resolve as resolvePath } from "node:path";
 import { equals, type DescEnum } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import { alpine, ciena, topo, vendorDataRegistry } from "@kne/proto";
+import { hostAttachmentNode, managementInterface } from "./constants";
 import { TopologyValidationError, type Problem } from "./errors";
 import { appendField, appendIndex, type SourceLocator } from "./field-path";
+import { type InterfaceNameMapper, type MappedInterfaceNames, mapTopologyInterfaceNames } from "./interface-names";
 import { describeLink, linkEndpointsKey } from "./links";
 import {
   configFileNameProblem,
@@ -34,6 +36,12 @@ export interface ValidateOptions {
   locate?: SourceLocator;
   /** Whether a regular file exists; replaceable in tests. */
   fileExists?: (path: string) => boolean;
+  /**
+   * The vendors' interface naming (`mapInterfaceNames` of `@kne/vendors`): names a vendor
+   * renames (Ciena `1/5/1`) are checked as the Linux interface they become. Without it every
+   * name must be a Linux interface name as written.
+   */
+  interfaceNames?: InterfaceNameMapper;
 }
 
 /** Every problem found: errors make the topology unusable, warnings do not. */
@@ -42,11 +50,7 @@ export interface ValidationResult {
   warnings: Problem[];
 }
 
-/** The interface every node reserves for management; it is never a data link. */
-export const managementInterface = "eth0";
-
-/** z_node of a LINK_KIND_HOST_ATTACHMENT link: the machine the topology runs on. */
-export const hostAttachmentNode = "host";
+export { hostAttachmentNode, managementInterface };
 
 /**
  * The vendor_data message each vendor reads (upstream unpacks exactly this type and fails
@@ -121,12 +125,36 @@ class TopologyValidator {
   private readonly linksByEndpoints = new Map<string, number[]>();
   /** How many LAN links name each segment. */
   private readonly lanLinkCount = new Map<string, number>();
+  /** Each node's interface names as its vendor maps them. */
+  private readonly naming: Map<string, MappedInterfaceNames>;
 
   constructor(
     private readonly topology: topo.Topology,
     private readonly options: ValidateOptions,
   ) {
     this.fileExists = options.fileExists ?? regularFileExists;
+    this.naming = mapTopologyInterfaceNames(topology, options.interfaceNames);
+  }
+
+  /**
+   * The Linux interface a data interface name written for a node is, or why it cannot be
+   * one: the vendor refuses it, or what it maps to is no Linux name (too long, `/`, `..`).
+   */
+  private dataInterface(node: string, written: string): { linux: string } | { problem: string } {
+    const naming = this.naming.get(node);
+    const rule = naming ? ` (${naming.vendor}: ${naming.rule})` : "";
+    const refused = naming?.problems.get(written);
+    if (refused !== undefined) return { problem: `interface name "${written}" ${refused}${rule}` };
+    const linux = naming?.linux.get(written) ?? written;
+    const problem = linuxInterfaceNameProblem(linux);
+    if (problem === undefined) return { linux };
+    if (linux === written) return { problem: `interface name "${written}" ${problem}${rule}` };
+    return { problem: `interface name "${written}" is the Linux interface "${linux}", which ${problem}${rule}` };
+  }
+
+  /** `"1/5/1"`, or `"1/5/1" (Linux eth1)` when the vendor renames it. */
+  private static shown(written: string, linux: string): string {
+    return linux === written ? written : `${written} (Linux ${linux})`;
   }
 
   run(): ValidationResult {
@@ -188,8 +216,8 @@ class TopologyValidator {
 
     for (const [name, intf] of Object.entries(node.interfaces)) {
       const at = where.field("interfaces").entry(name);
-      const problem = linuxInterfaceNameProblem(name);
-      if (problem) this.error(at, `interface name "${name}" ${problem}`);
+      const data = this.dataInterface(node.name, name);
+      if ("problem" in data) this.error(at, data.problem);
       if (intf.mtu !== 0 && (intf.mtu < 68 || intf.mtu > 65535)) {
         this.error(at.field("mtu"), `mtu ${intf.mtu} is outside 68..65535`);
       }
@@ -314,7 +342,7 @@ class TopologyValidator {
     if (!enumHas(topo.LinkStateSchema, link.adminState)) {
       this.error(where.field("admin_state"), `unknown link state number ${link.adminState}`);
     }
-    const aValid = this.checkNodeEndpoint(where, "a", link.aNode, link.aInt);
+    const aLinux = this.checkNodeEndpoint(where, "a", link.aNode, link.aInt);
 
     switch (link.kind) {
       case topo.LinkKind.LAN_SEGMENT: {
@@ -323,7 +351,7 @@ class TopologyValidator {
           this.error(where.field("z_node"), `unknown segment "${link.zNode}"${this.nodeIndex.has(link.zNode) ? " (it is a node; a LAN segment link names a segment)" : ""}`);
         }
         if (link.zInt !== "") this.warning(where.field("z_int"), "z_int is ignored on a LAN segment link");
-        if (aValid) this.wire({ node: link.aNode, interface: link.aInt }, where.field("a_int"), `links[${index}]`);
+        if (aLinux !== undefined) this.wire({ node: link.aNode, interface: link.aInt }, aLinux, where.field("a_int"), `links[${index}]`);
         break;
       }
       case topo.LinkKind.HOST_ATTACHMENT: {
@@ -332,17 +360,18 @@ class TopologyValidator {
         }
         const problem = linuxInterfaceNameProblem(link.zInt);
         if (problem) this.error(where.field("z_int"), `host interface name "${link.zInt}" ${problem}`);
-        if (aValid) this.wire({ node: link.aNode, interface: link.aInt }, where.field("a_int"), `links[${index}]`);
+        if (aLinux !== undefined) this.wire({ node: link.aNode, interface: link.aInt }, aLinux, where.field("a_int"), `links[${index}]`);
         break;
       }
       default: {
-        const zValid = this.checkNodeEndpoint(where, "z", link.zNode, link.zInt);
-        if (link.aNode === link.zNode && link.aInt === link.zInt && link.aNode !== "") {
+        const zLinux = this.checkNodeEndpoint(where, "z", link.zNode, link.zInt);
+        const sameInterface = aLinux !== undefined ? aLinux === zLinux : link.aInt === link.zInt;
+        if (link.aNode === link.zNode && sameInterface && link.aNode !== "") {
           this.error(where, `link ${describeLink(link)} connects an interface to itself`);
           return;
         }
-        if (aValid) this.wire({ node: link.aNode, interface: link.aInt }, where.field("a_int"), `links[${index}]`);
-        if (zValid) this.wire({ node: link.zNode, interface: link.zInt }, where.field("z_int"), `links[${index}]`);
+        if (aLinux !== undefined) this.wire({ node: link.aNode, interface: link.aInt }, aLinux, where.field("a_int"), `links[${index}]`);
+        if (zLinux !== undefined) this.wire({ node: link.zNode, interface: link.zInt }, zLinux, where.field("z_int"), `links[${index}]`);
       }
     }
     this.checkImpairments(link.impairments, where.field("impairments"));
@@ -350,8 +379,8 @@ class TopologyValidator {
     this.checkImpairments(link.zToA, where.field("z_to_a"));
   }
 
-  /** Checks one node end of a link; true when it names an existing node and a usable interface. */
-  private checkNodeEndpoint(where: Where, side: "a" | "z", node: string, intf: string): boolean {
+  /** Checks one node end of a link; its Linux interface when it names an existing node and a usable interface. */
+  private checkNodeEndpoint(where: Where, side: "a" | "z", node: string, intf: string): string | undefined {
     let valid = true;
     const nodeField = where.field(`${side}_node`);
     const intField = where.field(`${side}_int`);
@@ -363,23 +392,24 @@ class TopologyValidator {
       this.error(nodeField, `unknown node "${node}"${hint}`);
       valid = false;
     }
-    const problem = linuxInterfaceNameProblem(intf);
-    if (problem) {
-      this.error(intField, `interface name "${intf}" ${problem}`);
-      valid = false;
-    } else if (intf === managementInterface) {
-      this.error(intField, `${managementInterface} is the management interface and cannot be a data link`);
-      valid = false;
+    const data = this.dataInterface(node, intf);
+    if ("problem" in data) {
+      this.error(intField, data.problem);
+      return undefined;
     }
-    return valid;
+    if (data.linux === managementInterface) {
+      this.error(intField, `${TopologyValidator.shown(intf, data.linux)} is the management interface and cannot be a data link`);
+      return undefined;
+    }
+    return valid ? data.linux : undefined;
   }
 
-  /** Records that `by` wires an endpoint; an endpoint may be wired once. */
-  private wire(endpoint: Endpoint, where: Where, by: string): void {
-    const key = `${endpoint.node}\u0000${endpoint.interface}`;
+  /** Records that `by` wires an endpoint (by its Linux interface); an endpoint may be wired once. */
+  private wire(endpoint: Endpoint, linux: string, where: Where, by: string): void {
+    const key = `${endpoint.node}\u0000${linux}`;
     const earlier = this.wiredBy.get(key);
     if (earlier !== undefined) {
-      this.error(where, `interface ${endpoint.node}:${endpoint.interface} is already wired by ${earlier}`);
+      this.error(where, `interface ${endpoint.node}:${TopologyValidator.shown(endpoint.interface, linux)} is already wired by ${earlier}`);
       return;
     }
     this.wiredBy.set(key, by);
@@ -421,15 +451,15 @@ class TopologyValidator {
         this.error(at.field("node"), endpoint.node === "" ? "node is empty" : `unknown node "${endpoint.node}"`);
         valid = false;
       }
-      const intfProblem = linuxInterfaceNameProblem(endpoint.interface);
-      if (intfProblem) {
-        this.error(at.field("interface"), `interface name "${endpoint.interface}" ${intfProblem}`);
+      const data = this.dataInterface(endpoint.node, endpoint.interface);
+      if ("problem" in data) {
+        this.error(at.field("interface"), data.problem);
         valid = false;
-      } else if (endpoint.interface === managementInterface) {
-        this.error(at.field("interface"), `${managementInterface} is the management interface and cannot be a data link`);
+      } else if (data.linux === managementInterface) {
+        this.error(at.field("interface"), `${TopologyValidator.shown(endpoint.interface, data.linux)} is the management interface and cannot be a data link`);
         valid = false;
       }
-      if (valid) this.wire(endpoint, at.field("interface"), `segments[${segment.name || index}]`);
+      if (valid && "linux" in data) this.wire(endpoint, data.linux, at.field("interface"), `segments[${segment.name || index}]`);
     });
 
     const lanLinks = first === index ? (this.lanLinkCount.get(segment.name) ?? 0) : 0;

@@ -7,6 +7,8 @@
  *   the supported ones.
  * - `requireLocalRuntime(node)` — the `LocalRuntime` of HOST, FRR, GOBGP and BIRD;
  *   other vendors → `BackendRequiredError` naming the backend they need.
+ * - `mapInterfaceNames(node, names)` — the vendor's interface names → Linux interfaces in
+ *   the node (Ciena `1/5/1` → `eth1`, SONiC `Ethernet0` → `eth1`), or why a name is refused.
  * - `withVendorDefaults(node)` — a copy with default model, services and labels filled in
  *   (`applyVendorDefaults(node)`: the same on the node itself).
  * - `LocalRuntime` — what the local backend calls: sysctls → prepare → processes (it
@@ -17,6 +19,9 @@
  */
 export type {
   ContainerDefaults,
+  InterfaceNames,
+  InterfaceNaming,
+  InterfaceNamingInput,
   ModelDefinition,
   RequiredBackend,
   ResolvedVendor,
@@ -56,6 +61,8 @@ export {
   vendorEnumName,
   vendorRegistry,
   withVendorDefaults,
+  mapInterfaceNames,
+  type NodeInterfaceNames,
   applyVendorDefaults,
 } from "./registry";
 export { execHost, nsenterExec, NETNS_RUN_DIR } from "./node-exec";
@@ -70,7 +77,6 @@ export {
   dns1123Subdomain,
   kubeObjectsForNode,
   NODE_LABEL,
-  podInterfaceName,
   TOPOLOGY_LABEL,
   type KubeObject,
   type KubeObjectMeta,

@@ -10,7 +10,7 @@
 import { posix } from "node:path";
 import type { topo } from "@kne/proto";
 import { KubeObjectsError } from "./errors";
-import { resolveVendor, withVendorDefaults } from "./registry";
+import { mapInterfaceNames, resolveVendor, withVendorDefaults } from "./registry";
 import type { ResolvedVendor } from "./vendor-definition";
 
 export interface KubeObjectMeta {
@@ -138,20 +138,6 @@ const quantity = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?\d+
 const configMapKey = /^[-._a-zA-Z0-9]+$/;
 const labelValue = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
-/**
- * How a data interface is named inside the pod, as upstream renames them: SONiC and ALPINE
- * ports `Ethernet<n>` are `eth<n>`; Ciena ports `<slot>/<x>/<n>` and `<n>` are `eth<n>`.
- */
-export function podInterfaceName(vendor: Pick<ResolvedVendor, "name">, name: string): string {
-  const renamed =
-    vendor.name === "SONIC" || vendor.name === "ALPINE"
-      ? /^Ethernet(\d+)$/.exec(name)
-      : vendor.name === "CIENA"
-        ? (/^\d+\/\d+\/(\d+)$/.exec(name) ?? /^(\d+)$/.exec(name))
-        : null;
-  return renamed ? `eth${renamed[1]}` : name;
-}
-
 function linkEndsOf(nodeName: string, links: readonly topo.Link[]): string[] {
   const ends: string[] = [];
   for (const l of links) {
@@ -197,7 +183,11 @@ export function kubeNodeContext(input: NodeObjectsInput): KubeNodeContext {
     }
   }
   const ends = linkEndsOf(name, input.links);
-  const interfaces = [...new Set([...ends, ...Object.keys(node.interfaces)].map((i) => podInterfaceName(vendor, i)))]
+  // An interface a resolution renamed (keyed eth1, int_name "1/5/1") counts by the name written.
+  const written = [...new Set([...ends, ...Object.entries(node.interfaces).map(([key, i]) => i.intName || key)])];
+  // Named inside the pod as the vendor renames them (Ciena 1/5/1 → eth1, SONiC Ethernet0 → eth1).
+  const podNames = mapInterfaceNames(node, written);
+  const interfaces = [...new Set(written.map((i) => podNames?.linux.get(i) ?? i))]
     .filter((i) => i !== "eth0")
     .sort(compareInterfaceNames);
   const labels: Record<string, string> = {

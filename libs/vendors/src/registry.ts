@@ -23,7 +23,7 @@ import type { LocalRuntime } from "./local-runtime";
 import { nokiaVendor } from "./nokia/nokia";
 import { openconfigVendor } from "./openconfig/openconfig";
 import { sonicVendor } from "./sonic/sonic";
-import type { ModelDefinition, ResolvedVendor, VendorDefaults, VendorDefinition } from "./vendor-definition";
+import type { InterfaceNames, ModelDefinition, ResolvedVendor, VendorDefaults, VendorDefinition } from "./vendor-definition";
 
 /** Every vendor this system knows. Local ones first; then upstream's, in enum order. */
 export const vendorRegistry: readonly VendorDefinition[] = Object.freeze([
@@ -164,4 +164,46 @@ export function applyVendorDefaults(node: topo.Node): topo.Node {
     if (out.labels[key] === undefined || out.labels[key] === "") out.labels[key] = value;
   }
   return out;
+}
+
+/** A node's interface names as its vendor maps them, with the rule that did it. */
+export interface NodeInterfaceNames extends InterfaceNames {
+  /** The vendor's enum name (`CIENA`). */
+  readonly vendor: string;
+  /** The vendor's rule in one line. */
+  readonly rule: string;
+}
+
+/**
+ * Maps the data interface names a topology uses for one node (as written: link ends,
+ * segment endpoints, `interfaces` keys) to the Linux interfaces inside the node, by the
+ * node's vendor's rule. Two names that land on one Linux interface are refused (the later
+ * one), where upstream would silently wire one of them. Undefined for a vendor not in the
+ * registry (validation reports that on its own).
+ */
+export function mapInterfaceNames(node: Pick<topo.Node, "name" | "vendor" | "model" | "interfaces">, names: readonly string[]): NodeInterfaceNames | undefined {
+  const definition = byVendor.get(node.vendor);
+  if (!definition) return undefined;
+  let model: string | undefined;
+  try {
+    model = resolveVendor(node).model;
+  } catch {
+    model = node.model.trim() || definition.defaultModel;
+  }
+  const mapped = definition.interfaceNaming.map({ names, node, model });
+  const problems = new Map(mapped.problems);
+  const linux = new Map<string, string>();
+  const takenBy = new Map<string, string>();
+  for (const name of names) {
+    const target = mapped.linux.get(name);
+    if (target === undefined || linux.has(name)) continue;
+    const first = takenBy.get(target);
+    if (first !== undefined && first !== name) {
+      problems.set(name, `is the Linux interface ${target}, as "${first}" is`);
+      continue;
+    }
+    takenBy.set(target, name);
+    linux.set(name, target);
+  }
+  return { vendor: definition.name, rule: definition.interfaceNaming.rule, linux, problems };
 }

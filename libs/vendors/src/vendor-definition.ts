@@ -52,6 +52,34 @@ export interface ModelDefinition {
   readonly defaults?: Partial<VendorDefaults>;
 }
 
+/** What a vendor's interface naming looks at: one node and every data interface name its topology uses. */
+export interface InterfaceNamingInput {
+  /** The names as written: link ends, segment endpoints and `interfaces` keys of this node. */
+  readonly names: readonly string[];
+  readonly node: Pick<topo.Node, "name" | "interfaces">;
+  /** The node's model, canonical (see `ResolvedVendor.model`). */
+  readonly model: string | undefined;
+}
+
+/** A vendor's answer: the Linux interface of each name it accepts, and why it refuses the others. */
+export interface InterfaceNames {
+  /** Name as written → Linux interface inside the node (the name itself when not renamed). */
+  readonly linux: ReadonlyMap<string, string>;
+  /** Name as written → why the vendor refuses it. */
+  readonly problems: ReadonlyMap<string, string>;
+}
+
+/**
+ * How a vendor names its data interfaces in a topology (link ends and `interfaces` keys)
+ * and which Linux interface in the node each name is, as upstream's node for that vendor
+ * maps them before it creates the pod.
+ */
+export interface InterfaceNaming {
+  /** The rule in one line, named in errors and docs. */
+  readonly rule: string;
+  readonly map: (input: InterfaceNamingInput) => InterfaceNames;
+}
+
 /** The backend a vendor needs when it has no local runtime. */
 export type RequiredBackend = "kubernetes";
 
@@ -69,6 +97,8 @@ export interface VendorDefinition {
   /** The model a node without one gets; absent with models listed: a model is required. */
   readonly defaultModel?: string;
   readonly defaults: VendorDefaults;
+  /** Which interface names the vendor takes and the Linux interface each one is. */
+  readonly interfaceNaming: InterfaceNaming;
   /** Only Keysight ports may be wired back to back on the same node. */
   readonly allowsSelfLinks?: boolean;
   /** Absent: the vendor cannot run on the local backend (see `requiresBackend`). */

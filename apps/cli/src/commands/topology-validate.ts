@@ -9,6 +9,7 @@ import {
   type Problem,
   type TopologyFormat,
 } from "@kne/topology";
+import { mapInterfaceNames } from "@kne/vendors";
 import { ExitCode, type CliIo } from "../cli-io";
 import type { Command } from "../command";
 import { outputOption, parseOutputFormat, writeStructured } from "../output";
@@ -35,7 +36,7 @@ export interface ValidationReport {
 async function validateFile(file: string, cwd: string): Promise<FileReport> {
   try {
     const loaded = await loadTopology(file, { cwd });
-    const { errors, warnings } = validateTopology(loaded.topology, loaded);
+    const { errors, warnings } = validateTopology(loaded.topology, { ...loaded, interfaceNames: mapInterfaceNames });
     return {
       file,
       valid: errors.length === 0,

@@ -37,7 +37,7 @@ import {
 } from "@kne/dataplane";
 import { agentv1, managerv1, topo } from "@kne/proto";
 import { createLogger, tracingInterceptor, type Logger } from "@kne/telemetry";
-import { hostAttachmentNode, linkWireKey, planTopology, resolveTopology } from "@kne/topology";
+import { hostAttachmentNode, interfaceNamesByNode, linkWireKey, planTopology, resolveTopology } from "@kne/topology";
 import {
   type LocalNodeContext,
   type LocalRuntime,
@@ -48,6 +48,7 @@ import {
   resolveVendor,
   withVendorDefaults,
   applyVendorDefaults,
+  mapInterfaceNames,
 } from "@kne/vendors";
 import { certificatePlan, requireLocalCertificates, writeNodeCertificate } from "@kne/bootstrap";
 import type {
@@ -140,6 +141,16 @@ export function nodeCommand(node: topo.Node, record: Pick<NodeRecord, "nodeDir">
     return [first, "--vty_socket", join(confDir, "run"), "--config_dir", confDir, ...rest];
   }
   return [...argv];
+}
+
+/**
+ * The Linux interface the agent knows a link end by: the name as written, unless the node's
+ * vendor renames it (the same mapping resolution used when the wires were made).
+ */
+function agentInterface(spec: topo.Topology, node: string, written: string): string {
+  const n = spec.nodes.find((candidate) => candidate.name === node);
+  if (!n) return written;
+  return mapInterfaceNames(n, interfaceNamesByNode(spec).get(node) ?? [written])?.linux.get(written) ?? written;
 }
 
 export class LocalBackend implements RuntimeBackend {
@@ -273,7 +284,7 @@ export class LocalBackend implements RuntimeBackend {
 
   /** `inPlace`: `spec` is the caller's own copy (saves a deep copy per call). */
   private resolved(spec: topo.Topology, uids: Record<string, number>, inPlace = false): topo.Topology {
-    const resolved = resolveTopology(spec, { inPlace });
+    const resolved = resolveTopology(spec, { inPlace, interfaceNames: mapInterfaceNames });
     applyLinkUids(resolved, uids);
     return resolved;
   }
@@ -894,13 +905,15 @@ export class LocalBackend implements RuntimeBackend {
     }
     return this.mutate(`link set ${topology}`, async () => {
       const state = await this.store.requireState(topology);
-      const link = findLink(topologyFromJson(state.spec), ref);
+      const spec = topologyFromJson(state.spec);
+      const link = findLink(spec, ref);
       const sides = this.localSides(link, endpointSide(link, endpoint));
       for (const side of sides) state.linkState[side === "a" ? endpointRef(link.aNode, link.aInt) : endpointRef(link.zNode, link.zInt)] = linkState === topo.LinkState.DOWN ? "DOWN" : "UP";
       await this.store.writeState(state);
       await this.withAgent(async (agent) => {
         for (const side of sides) {
-          await agent.setLinkState({ topology, node: side === "a" ? link.aNode : link.zNode, interface: side === "a" ? link.aInt : link.zInt, state: linkState });
+          const node = side === "a" ? link.aNode : link.zNode;
+          await agent.setLinkState({ topology, node, interface: agentInterface(spec, node, side === "a" ? link.aInt : link.zInt), state: linkState });
         }
       });
       this.logger.info({ topology, link: linkId(link), state: topo.LinkState[linkState] }, "link state set");
@@ -911,12 +924,14 @@ export class LocalBackend implements RuntimeBackend {
   async setLinkImpairments(topology: string, ref: string, impairments: LinkImpairments): Promise<managerv1.LinkInfo> {
     return this.mutate(`link impair ${topology}`, async () => {
       const state = await this.store.requireState(topology);
-      const link = findLink(topologyFromJson(state.spec), ref);
+      const spec = topologyFromJson(state.spec);
+      const link = findLink(spec, ref);
       const sides = this.localSides(link, undefined);
       await this.withAgent(async (agent) => {
         for (const side of sides) {
           const value = (side === "a" ? impairments.aToZ : impairments.zToA) ?? create(topo.ImpairmentsSchema);
-          await agent.setImpairments({ topology, node: side === "a" ? link.aNode : link.zNode, interface: side === "a" ? link.aInt : link.zInt, impairments: value });
+          const node = side === "a" ? link.aNode : link.zNode;
+          await agent.setImpairments({ topology, node, interface: agentInterface(spec, node, side === "a" ? link.aInt : link.zInt), impairments: value });
         }
       });
       for (const side of sides) {

@@ -5,7 +5,7 @@
  */
 import { create, fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { agentv1, topo } from "@kne/proto";
-import { hostAttachmentNode, linkWireKey } from "@kne/topology";
+import { hostAttachmentNode, linkWireKey, linuxInterfaceOf } from "@kne/topology";
 import type { TopologyState } from "./state-store.ts";
 
 /**
@@ -30,9 +30,11 @@ export function applyLinkUids(resolved: topo.Topology, uids: Readonly<Record<str
   for (const link of resolved.links) {
     const uid = uids[linkWireKey(link)];
     if (uid === undefined) continue;
-    const a = nodes.get(link.aNode)?.interfaces[link.aInt];
+    const aNode = nodes.get(link.aNode);
+    const a = aNode?.interfaces[linuxInterfaceOf(aNode, link.aInt)];
     if (a) a.uid = BigInt(uid);
-    const z = nodes.get(link.zNode)?.interfaces[link.zInt];
+    const zNode = nodes.get(link.zNode);
+    const z = zNode?.interfaces[linuxInterfaceOf(zNode, link.zInt)];
     if (z) z.uid = BigInt(uid);
   }
 }
@@ -61,11 +63,13 @@ export function endpointState(link: topo.Link, side: "a" | "z", state: Pick<Topo
   return link.adminState === topo.LinkState.DOWN ? topo.LinkState.DOWN : topo.LinkState.UP;
 }
 
-function localEndpoint(resolved: Map<string, topo.Node>, node: string, iface: string): agentv1.LocalEndpoint {
-  const intf = resolved.get(node)?.interfaces[iface];
+/** A link end as the agent wires it: the Linux interface its vendor makes of the name written. */
+function localEndpoint(resolved: Map<string, topo.Node>, node: string, written: string): agentv1.LocalEndpoint {
+  const linux = linuxInterfaceOf(resolved.get(node), written);
+  const intf = resolved.get(node)?.interfaces[linux];
   return create(agentv1.LocalEndpointSchema, {
     node,
-    interface: iface,
+    interface: linux,
     mtu: intf?.mtu ?? 0,
     addresses: intf?.ipAddress ? [intf.ipAddress] : [],
   });

@@ -3,6 +3,7 @@
  * vendor data; renames `Ethernet*` interfaces. Kubernetes backend only.
  */
 import { topo } from "@kne/proto";
+import { alpineInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 export const alpineVendor: VendorDefinition = {
@@ -15,5 +16,6 @@ export const alpineVendor: VendorDefinition = {
     interfacePattern: /^Ethernet\d+$/,
     container: { image: "alpine:latest", entryCommand: "kubectl exec -it %s -- sh" },
   },
+  interfaceNaming: alpineInterfaceNaming,
   requiresBackend: "kubernetes",
 };

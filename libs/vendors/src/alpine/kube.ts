@@ -19,6 +19,8 @@ import {
   kubeProblem,
   resourceRequests,
 } from "../kube-shape";
+import { compareNatural } from "../interface-naming";
+import { mapInterfaceNames } from "../registry";
 
 const fileKey = /^[-._a-zA-Z0-9]+$/;
 
@@ -30,15 +32,15 @@ function alpineConfig(ctx: KubeNodeContext): alpine.AlpineConfig | undefined {
   return data;
 }
 
-/** `<vendor name>:<pod interface>` per interface the topology names (upstream's `--portMap`). */
+/** `<vendor name>:<pod interface>` per interface the topology names (the data-plane container's `--portMap`). */
 function portMap(ctx: KubeNodeContext): string[] {
-  return Object.keys(ctx.node.interfaces)
-    .sort()
-    .flatMap((key) => {
-      const i = ctx.node.interfaces[key]!;
-      const vendorName = i.intName || i.name || key;
-      return [`${vendorName}:${key.startsWith("Ethernet") ? `eth${key.slice("Ethernet".length)}` : key}`];
-    });
+  const written = Object.keys(ctx.node.interfaces).sort(compareNatural);
+  const mapped = mapInterfaceNames(ctx.node, written);
+  return written.map((key) => {
+    const i = ctx.node.interfaces[key]!;
+    const vendorName = i.name || (i.intName !== "" && i.intName !== key ? i.intName : key);
+    return `${vendorName}:${mapped?.linux.get(key) ?? key}`;
+  });
 }
 
 function filesOption(ctx: KubeNodeContext, files: alpine.Files | undefined): DefaultPodOptions {

@@ -4,6 +4,7 @@
  * session; reset is `configure replace` of the startup config; certificates come from the CR.
  */
 import { topo } from "@kne/proto";
+import { aristaInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 export const aristaVendor: VendorDefinition = {
@@ -33,5 +34,6 @@ export const aristaVendor: VendorDefinition = {
       customResource: { apiVersion: "ceoslab.arista.com/v1alpha1", kind: "CEosLabDevice" },
     },
   },
+  interfaceNaming: aristaInterfaceNaming,
   requiresBackend: "kubernetes",
 };

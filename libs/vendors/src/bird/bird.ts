@@ -14,6 +14,7 @@ import { ConfigRejectedError, LocalPreconditionError, NodeCommandError, summariz
 import type { LocalNodeContext, LocalRuntime, ProcessSpec } from "../local-runtime";
 import { configText, pollUntil, withNodeLock } from "../node-exec";
 import { checkNodeDir, checkSocketPath, ensureDirectory, readFileIfExists, requireExecutables, writeFileAtomic } from "../node-files";
+import { birdInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 const binaries = { daemon: "bird", cli: "birdc" } as const;
@@ -154,5 +155,6 @@ export const birdVendor: VendorDefinition = {
       entryCommand: "kubectl exec -it %s -- birdc",
     },
   },
+  interfaceNaming: birdInterfaceNaming,
   local: birdRuntime,
 };

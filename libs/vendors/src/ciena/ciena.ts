@@ -3,6 +3,7 @@
  * `ciena.CienaConfig` vendor data is mounted. Kubernetes backend only.
  */
 import { topo } from "@kne/proto";
+import { cienaInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 export const cienaVendor: VendorDefinition = {
@@ -35,5 +36,6 @@ export const cienaVendor: VendorDefinition = {
       configFile: "config.cfg",
     },
   },
+  interfaceNaming: cienaInterfaceNaming,
   requiresBackend: "kubernetes",
 };

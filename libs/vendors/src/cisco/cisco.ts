@@ -4,6 +4,7 @@
  * `commit` is added when missing); reset reloads the startup config.
  */
 import { topo } from "@kne/proto";
+import { ciscoInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 const e8000 = {
@@ -51,5 +52,6 @@ export const ciscoVendor: VendorDefinition = {
       constraints: { cpu: "1", memory: "2Gi" },
     },
   },
+  interfaceNaming: ciscoInterfaceNaming,
   requiresBackend: "kubernetes",
 };

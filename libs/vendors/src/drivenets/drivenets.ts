@@ -3,6 +3,7 @@
  * upstream. Kubernetes backend only. Reset is a no-op; push and certificates are UNIMPLEMENTED.
  */
 import { topo } from "@kne/proto";
+import { drivenetsInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 export const drivenetsVendor: VendorDefinition = {
@@ -29,5 +30,6 @@ export const drivenetsVendor: VendorDefinition = {
       customResource: { apiVersion: "cdnos.dev.drivenets.net/v1", kind: "Cdnos" },
     },
   },
+  interfaceNaming: drivenetsInterfaceNaming,
   requiresBackend: "kubernetes",
 };

@@ -1,5 +1,6 @@
 /** FORWARD: a pod whose arguments come from `forward.ForwardConfig` wires. Kubernetes backend only. */
 import { topo } from "@kne/proto";
+import { forwardInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 export const forwardVendor: VendorDefinition = {
@@ -17,5 +18,6 @@ export const forwardVendor: VendorDefinition = {
       entryCommand: "kubectl exec -it %s -- sh",
     },
   },
+  interfaceNaming: forwardInterfaceNaming,
   requiresBackend: "kubernetes",
 };

@@ -31,6 +31,7 @@ import {
   requireExecutables,
   writeFileAtomic,
 } from "../node-files";
+import { frrInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 import { type FrrDaemon, daemonsForConfig, frrDaemonSet, parseDaemonList } from "./frr-daemons";
 
@@ -292,5 +293,6 @@ export const frrVendor: VendorDefinition = {
     services: {},
     container: { image: "frrouting/frr:latest", configPath: "/etc/frr", configFile: "frr.conf" },
   },
+  interfaceNaming: frrInterfaceNaming,
   local: frrRuntime,
 };

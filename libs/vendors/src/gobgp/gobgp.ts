@@ -16,6 +16,7 @@ import { ConfigRejectedError, LocalPreconditionError, summarizeOutput } from "..
 import type { LocalNodeContext, LocalRuntime, ProcessSpec } from "../local-runtime";
 import { configText, pollUntil, withNodeLock } from "../node-exec";
 import { checkNodeDir, ensureDirectory, readFileIfExists, requireExecutables, writeFileAtomic } from "../node-files";
+import { gobgpInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 import { type GobgpConfigType, gobgpChangeNeedsRestart, gobgpConfigType } from "./gobgp-config";
 
@@ -152,5 +153,6 @@ export const gobgpVendor: VendorDefinition = {
       entryCommand: "kubectl exec -it %s -- /bin/bash",
     },
   },
+  interfaceNaming: gobgpInterfaceNaming,
   local: gobgpRuntime,
 };

@@ -12,6 +12,7 @@ import { topo } from "@kne/proto";
 import { LocalPreconditionError } from "../errors";
 import type { LocalNodeContext, LocalRuntime, ProcessSpec } from "../local-runtime";
 import { checkNodeDir, ensureDirectory, findExecutable, writeFileAtomic } from "../node-files";
+import { hostInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 /** Environment variable that carries the boot config's path to a HOST command. */
@@ -80,5 +81,6 @@ export const hostVendor: VendorDefinition = {
       entryCommand: "kubectl exec -it %s -- sh",
     },
   },
+  interfaceNaming: hostInterfaceNaming,
   local: hostRuntime,
 };

@@ -3,6 +3,7 @@
  * one `eth1` link. It exists to reach into a cluster, so only the kubernetes backend runs it.
  */
 import { topo } from "@kne/proto";
+import { inClusterProxyInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 export const inClusterProxyVendor: VendorDefinition = {
@@ -12,5 +13,6 @@ export const inClusterProxyVendor: VendorDefinition = {
   aliases: ["proxy"],
   models: [],
   defaults: { services: {}, container: { image: "nicolaka/netshoot:latest", entryCommand: "kubectl exec -it %s -- sh" } },
+  interfaceNaming: inClusterProxyInterfaceNaming,
   requiresBackend: "kubernetes",
 };

@@ -4,6 +4,7 @@
  * of the boot config + commit.
  */
 import { topo } from "@kne/proto";
+import { juniperInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 export const juniperVendor: VendorDefinition = {
@@ -37,5 +38,6 @@ export const juniperVendor: VendorDefinition = {
       constraints: { cpu: "4", memory: "4Gi" },
     },
   },
+  interfaceNaming: juniperInterfaceNaming,
   requiresBackend: "kubernetes",
 };

@@ -4,6 +4,7 @@
  * back to back on the same node.
  */
 import { topo } from "@kne/proto";
+import { keysightInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 export const keysightVendor: VendorDefinition = {
@@ -13,6 +14,7 @@ export const keysightVendor: VendorDefinition = {
   aliases: ["ixia", "ixia-c", "otg"],
   models: [],
   defaultModel: "ixia-c",
+  interfaceNaming: keysightInterfaceNaming,
   allowsSelfLinks: true,
   defaults: {
     services: {

@@ -4,6 +4,7 @@
  * a TLS profile; push sources a file and `commit save`; reset reverts to checkpoint "initial".
  */
 import { topo } from "@kne/proto";
+import { nokiaInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 export const nokiaVendor: VendorDefinition = {
@@ -32,5 +33,6 @@ export const nokiaVendor: VendorDefinition = {
       customResource: { apiVersion: "kne.srlinux.dev/v1", kind: "Srlinux" },
     },
   },
+  interfaceNaming: nokiaInterfaceNaming,
   requiresBackend: "kubernetes",
 };

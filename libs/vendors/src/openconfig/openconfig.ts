@@ -4,6 +4,7 @@
  * upstream. Kubernetes backend only. Reset is a no-op; push and certificates are UNIMPLEMENTED.
  */
 import { topo } from "@kne/proto";
+import { openconfigInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 export const openconfigVendor: VendorDefinition = {
@@ -43,5 +44,6 @@ export const openconfigVendor: VendorDefinition = {
       customResource: { apiVersion: "lemming.openconfig.net/v1alpha1", kind: "Lemming" },
     },
   },
+  interfaceNaming: openconfigInterfaceNaming,
   requiresBackend: "kubernetes",
 };

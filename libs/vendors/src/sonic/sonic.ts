@@ -1,5 +1,6 @@
 /** SONiC (sonic-vs): a container image; renames `Ethernet*` interfaces to `eth*`. Kubernetes backend only. */
 import { topo } from "@kne/proto";
+import { sonicInterfaceNaming } from "./interface-names";
 import type { VendorDefinition } from "../vendor-definition";
 
 export const sonicVendor: VendorDefinition = {
@@ -12,5 +13,6 @@ export const sonicVendor: VendorDefinition = {
     interfacePattern: /^Ethernet\d+$/,
     container: { image: "sonic:latest", entryCommand: "kubectl exec -it %s -- bash" },
   },
+  interfaceNaming: sonicInterfaceNaming,
   requiresBackend: "kubernetes",
 };
