@@ -1,3 +1,6 @@
+import { rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { controller, managerv1, topo } from "@kne/proto";
@@ -180,5 +183,27 @@ describe("manager services", () => {
     await topology.createTopology({ topology: { name: "lab", nodes: [host("h1")] } });
     expect(await upstream.showTopology({ topologyName: "lab" })).toMatchObject({ state: controller.TopologyState.RUNNING, topology: { name: "lab" } });
     expect(backend.calls).toEqual(["exec ip link", "reset lab/* true", "push lab/h1 x", "reset lab/h1 false", "create lab"]);
+  });
+
+  it("answers upstream's CreateTopology naming a kubecfg that does not exist with INVALID_ARGUMENT, before anything is made", async () => {
+    const backend = fakeBackend();
+    const { upstream } = clients(backend);
+    const missing = join(tmpdir(), `kne-no-such-kubeconfig-${process.pid}`);
+    const err = await upstream
+      .createTopology({ topology: { name: "lab", nodes: [host("h1")] }, kubecfg: missing })
+      .then(() => undefined, (e: unknown) => e as ConnectError) as ConnectError;
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect(err.rawMessage).toContain(`kubecfg "${missing}" does not exist`);
+    expect(fieldViolationsOf(err).map((v) => v.field)).toEqual(["kubecfg"]);
+    expect(backend.calls).toEqual([]);
+    // An existing file is accepted (this manager keeps its own cluster).
+    const existing = join(tmpdir(), `kne-kubeconfig-${process.pid}`);
+    writeFileSync(existing, "apiVersion: v1\nkind: Config\n");
+    try {
+      await upstream.createTopology({ topology: { name: "lab", nodes: [host("h1")] }, kubecfg: existing });
+    } finally {
+      rmSync(existing, { force: true });
+    }
+    expect(backend.calls).toEqual(["create lab"]);
   });
 });

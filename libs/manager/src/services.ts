@@ -5,8 +5,8 @@
  * completely, with field violations, before the backend makes anything), config files are
  * inlined, answers are shaped, and every error leaves with its gRPC code.
  */
-import { readFile } from "node:fs/promises";
-import { isAbsolute } from "node:path";
+import { readFile, stat } from "node:fs/promises";
+import { isAbsolute, resolve as resolvePath } from "node:path";
 import { clone, create, toBinary, type DescService } from "@bufbuild/protobuf";
 import { type Duration, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type ConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
@@ -50,6 +50,22 @@ const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 function required(value: string, field: string): string {
   if (value.trim() === "") throw new ManagerError("INVALID_ARGUMENT", `${field} is required`, [{ field, description: "is required" }]);
   return value;
+}
+
+/**
+ * Upstream's `CreateTopologyRequest.kubecfg`: the kubeconfig of the cluster to create in. A
+ * path that names no file is INVALID_ARGUMENT naming it, as upstream answers. An existing one
+ * is not switched to: this manager runs topologies where its own flags say (on the kubernetes
+ * backend, the cluster of its --kubeconfig; the local backend uses no cluster).
+ */
+async function checkKubecfg(path: string): Promise<void> {
+  if (path === "") return;
+  const absolute = resolvePath(path);
+  const found = await stat(absolute).catch((err: NodeJS.ErrnoException) => err);
+  if (found instanceof Error || !found.isFile()) {
+    const why = found instanceof Error ? (found.code ?? found.message) : "not a regular file";
+    throw new ManagerError("INVALID_ARGUMENT", `kubecfg ${JSON.stringify(path)} does not exist: ${absolute}: ${why}`, [{ field: "kubecfg", description: "names no kubeconfig file" }]);
+  }
 }
 
 /** A topology's image pull secrets: Secret names (DNS subdomains), for a backend that pulls images. */
@@ -384,6 +400,7 @@ export function createManagerServices(backend: RuntimeBackend, options: ManagerS
     createTopology: (req, ctx) =>
       guarded(async () => {
         const topology = await prepareTopology(req.topology, "", "topology", limits);
+        await checkKubecfg(req.kubecfg);
         await checkHostConstraints(topology, options.readSysctl);
         const view = await backend.createTopology(topology, { timeoutMs: effectiveTimeout(undefined, ctx), signal: ctx.signal });
         return { topologyName: view.topology.name, state: controllerState(view.status.phase), topology: view.topology };

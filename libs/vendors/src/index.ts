@@ -64,6 +64,7 @@ export {
   mapInterfaceNames,
   type NodeInterfaceNames,
   applyVendorDefaults,
+  applyConfigDefaults,
 } from "./registry";
 export { execHost, nsenterExec, NETNS_RUN_DIR } from "./node-exec";
 export { MAX_SOCKET_PATH_BYTES } from "./node-files";

@@ -37,7 +37,7 @@ function linuxByWritten(node: topo.Node): Record<string, string> {
   return Object.fromEntries(Object.entries(node.interfaces).map(([key, i]) => [i.intName, key]));
 }
 
-function mapped(vendor: topo.Vendor, names: string[], extra: Partial<topo.Node> = {}) {
+function mapped(vendor: topo.Vendor, names: string[], extra: { model?: string; interfaces?: Record<string, topo.Interface> } = {}) {
   const result = mapInterfaceNames(create(topo.NodeSchema, { name: "n1", vendor, ...extra }), names)!;
   return { linux: Object.fromEntries(result.linux), problems: Object.fromEntries(result.problems), rule: result.rule };
 }

@@ -13,6 +13,7 @@ import {
   vendorEnumName,
   vendorRegistry,
   withVendorDefaults,
+  applyConfigDefaults,
 } from "./index";
 
 function node(vendor: topo.Vendor, model = "", name = "n1"): topo.Node {
@@ -227,5 +228,24 @@ describe("model defaults", () => {
     expect(pattern(topo.Vendor.CISCO).test("FourHundredGigE0/0/0/5")).toBe(true);
     expect(pattern(topo.Vendor.JUNIPER).test("et-0/0/0:1")).toBe(true);
     expect(pattern(topo.Vendor.NOKIA).test("ethernet-1/1")).toBe(true);
+  });
+});
+
+describe("applyConfigDefaults: the node config upstream fills before it makes the pod", () => {
+  it("fills what the topology leaves empty and keeps what it sets", () => {
+    const h = applyConfigDefaults(node(topo.Vendor.HOST, "", "h1"));
+    expect(h.config).toMatchObject({ image: "alpine:latest", command: ["/bin/sh", "-c", "sleep 2000000000000"], entryCommand: "kubectl exec -it h1 -- sh", configPath: "/etc", configFile: "config" });
+    const own = create(topo.NodeSchema, { name: "r1", vendor: topo.Vendor.ARISTA, config: { image: "ceos:4.32", configFile: "my-config" } });
+    const r = applyConfigDefaults(own);
+    expect(r.config).toMatchObject({ image: "ceos:4.32", configFile: "my-config", configPath: "/mnt/flash", entryCommand: "kubectl exec -it r1 -- Cli" });
+    expect(r.config?.cert?.config).toEqual({ case: "selfSigned", value: expect.objectContaining({ certName: "gnmiCert.pem", keyName: "gnmiCertKey.pem", keySize: 4096 }) });
+    expect(r.constraints).toEqual({ cpu: "0.5", memory: "1Gi" });
+    expect(applyConfigDefaults(node(topo.Vendor.CISCO, "8201", "x1")).constraints).toEqual({ cpu: "4", memory: "12Gi" });
+    expect(applyConfigDefaults(node(topo.Vendor.DRIVENETS, "CDNOS", "d1")).config?.cert?.config.value).toMatchObject({ commonName: "d1", keySize: 2048 });
+  });
+
+  it("leaves a node of an unknown model as it is", () => {
+    const n = node(topo.Vendor.CISCO, "9999");
+    expect(applyConfigDefaults(n).config).toBeUndefined();
   });
 });

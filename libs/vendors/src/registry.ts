@@ -166,6 +166,46 @@ export function applyVendorDefaults(node: topo.Node): topo.Node {
   return out;
 }
 
+/**
+ * Fills the node's `config` and `constraints` with its vendor's container defaults where the
+ * topology leaves them empty, as upstream's `defaults()` does before it makes the pod: image,
+ * command, args, entry command (with the node's name), config path and file, the default
+ * self-signed certificate, and cpu/memory requests. For the views a manager answers with
+ * (what a client reads in `node.config`); never written back into the stored topology, and
+ * the local backend runs its own processes, not these commands. A vendor or model the
+ * registry does not know leaves the node as it is.
+ */
+export function applyConfigDefaults(node: topo.Node): topo.Node {
+  let resolved: ResolvedVendor;
+  try {
+    resolved = resolveVendor(node);
+  } catch {
+    return node;
+  }
+  const d = resolved.defaults.container;
+  if (!d) return node;
+  const config = (node.config ??= create(topo.ConfigSchema));
+  if (config.image === "" && d.image) config.image = d.image;
+  if (config.command.length === 0 && d.command) config.command = [...d.command];
+  if (config.args.length === 0 && d.args) config.args = [...d.args];
+  if (config.entryCommand === "" && d.entryCommand) config.entryCommand = d.entryCommand.replace("%s", node.name);
+  if (config.configPath === "" && d.configPath) config.configPath = d.configPath;
+  if (config.configFile === "" && d.configFile) config.configFile = d.configFile;
+  if (!config.cert && d.cert) {
+    const selfSigned = create(topo.SelfSignedCertCfgSchema, {
+      certName: d.cert.certName ?? "",
+      keyName: d.cert.keyName ?? "",
+      keySize: d.cert.keySize,
+      commonName: d.cert.commonNameIsNode ? node.name : "",
+    });
+    config.cert = create(topo.CertificateCfgSchema, { config: { case: "selfSigned", value: selfSigned } });
+  }
+  for (const [key, value] of Object.entries(d.constraints ?? {})) {
+    if ((node.constraints[key] ?? "") === "") node.constraints[key] = value;
+  }
+  return node;
+}
+
 /** A node's interface names as its vendor maps them, with the rule that did it. */
 export interface NodeInterfaceNames extends InterfaceNames {
   /** The vendor's enum name (`CIENA`). */

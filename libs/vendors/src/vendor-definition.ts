@@ -27,6 +27,11 @@ export interface ContainerDefaults {
   readonly entryCommand?: string;
   /** Resource requests when the topology sets no `constraints`. */
   readonly constraints?: Readonly<Record<string, string>>;
+  /**
+   * The self-signed certificate a node gets when its topology sets no `config.cert`
+   * (upstream's default `CertificateCfg`); `commonNameIsNode`: the node's name is the common name.
+   */
+  readonly cert?: { readonly certName?: string; readonly keyName?: string; readonly keySize: number; readonly commonNameIsNode?: boolean };
   /** Custom resource an operator turns into the pod, when upstream uses one. */
   readonly customResource?: { readonly apiVersion: string; readonly kind: string };
 }

@@ -27,7 +27,7 @@ import {
 import { managerv1, topo } from "@kne/proto";
 import { createLogger, type Logger } from "@kne/telemetry";
 import { planTopology } from "@kne/topology";
-import { kubeObjectsForNode, resolveVendor, withVendorDefaults } from "@kne/vendors";
+import { applyConfigDefaults, kubeObjectsForNode, resolveVendor, withVendorDefaults } from "@kne/vendors";
 import type { CreateOptions, ExecOutcome, ExecRequest, LinkImpairments, LogsRequest, ProgressEvent, RuntimeBackend, TopologyView, UpdateResult } from "../backend.ts";
 import { ManagerError, notFound } from "../errors.ts";
 import { endpointSide, findLink, linkId } from "../link-ref.ts";
@@ -410,10 +410,10 @@ export class KubernetesBackend implements RuntimeBackend {
     const topology = topologyFromObject(t);
     const ns = namespaceOf(t);
     const statuses = new Map((t.status?.nodes ?? []).map((n) => [n.name, n]));
-    // Shown with the vendor's defaults (model, services), as the pods were made.
+    // Shown with the vendor's defaults (model, services, image, command, config path...), as the pods were made.
     topology.nodes = topology.nodes.map((n) => {
       try {
-        return withVendorDefaults(n);
+        return applyConfigDefaults(withVendorDefaults(n));
       } catch {
         return n;
       }

@@ -48,6 +48,7 @@ import {
   resolveVendor,
   withVendorDefaults,
   applyVendorDefaults,
+  applyConfigDefaults,
   mapInterfaceNames,
 } from "@kne/vendors";
 import { certificatePlan, requireLocalCertificates, writeNodeCertificate } from "@kne/bootstrap";
@@ -685,7 +686,8 @@ export class LocalBackend implements RuntimeBackend {
     for (let i = 0; i < resolved.nodes.length; i++) {
       const node = resolved.nodes[i]!;
       const record = state.nodes[node.name];
-      const withDefaults = safeDefaults(node, true);
+      // Shown as upstream fills a node (image, command, config path...): the view only, never the stored spec.
+      const withDefaults = applyConfigDefaults(safeDefaults(node, true));
       const address = record?.managementAddress ?? "";
       for (const [port, service] of Object.entries(withDefaults.services)) {
         service.outside = service.outside || Number(port);

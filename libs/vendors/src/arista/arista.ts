@@ -31,6 +31,7 @@ export const aristaVendor: VendorDefinition = {
       configFile: "startup-config",
       entryCommand: "kubectl exec -it %s -- Cli",
       constraints: { cpu: "0.5", memory: "1Gi" },
+      cert: { certName: "gnmiCert.pem", keyName: "gnmiCertKey.pem", keySize: 4096 },
       customResource: { apiVersion: "ceoslab.arista.com/v1alpha1", kind: "CEosLabDevice" },
     },
   },

@@ -26,6 +26,7 @@ export const drivenetsVendor: VendorDefinition = {
       configPath: "/config_load",
       configFile: "default",
       entryCommand: "kubectl exec -it %s -- /bin/bash",
+      cert: { keySize: 2048, commonNameIsNode: true },
       constraints: { cpu: "0.5", memory: "1Gi" },
       customResource: { apiVersion: "cdnos.dev.drivenets.net/v1", kind: "Cdnos" },
     },

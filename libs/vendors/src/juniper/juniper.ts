@@ -35,6 +35,7 @@ export const juniperVendor: VendorDefinition = {
       configPath: "/home/evo/configdisk",
       configFile: "juniper.conf",
       entryCommand: "kubectl exec -it %s -- cli",
+      cert: { certName: "grpc-server-cert", keyName: "my_key", keySize: 2048 },
       constraints: { cpu: "4", memory: "4Gi" },
     },
   },
