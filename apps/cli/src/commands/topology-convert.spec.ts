@@ -46,6 +46,31 @@ describe("kne topology convert", () => {
     });
   });
 
+  it("--resolved: interfaces keyed by their Linux names, vendor defaults filled, the file as written untouched", async () => {
+    const file = "libs/vendors/src/ciena/testdata/ciena-ports.pb.txt";
+    const { code, stdout, stderr } = await runKne(["topology", "convert", file, "--to", "yaml", "--resolved"]);
+    expect([code, stderr]).toEqual([0, ""]);
+    type Node = { name: string; config?: Record<string, unknown>; interfaces?: Record<string, Record<string, unknown>> };
+    const yaml = parse(stdout) as { nodes: Node[]; links: unknown[] };
+    const saos2 = yaml.nodes.find((n) => n.name === "saos-2")!;
+    expect(Object.keys(saos2.interfaces!).sort()).toEqual(["eth1", "eth2", "eth3", "eth4"]);
+    expect(saos2.interfaces!["eth2"]).toMatchObject({ int_name: "2", peer_name: "saos-1", peer_int_name: "1/5/2", uid: "1" });
+    expect(saos2.config).toMatchObject({ image: "saos-containerlab:latest", config_path: "config/", config_file: "config.cfg" });
+    const h1 = yaml.nodes.find((n) => n.name === "h1")!;
+    expect(h1.config).toMatchObject({ image: "alpine:latest", entry_command: "kubectl exec -it h1 -- sh" });
+    expect(yaml.links[0]).toEqual({ a_node: "saos-1", a_int: "1/5/1", z_node: "saos-2", z_int: "1/5/1" });
+    const plain = await runKne(["topology", "convert", file, "--to", "yaml"]);
+    expect(plain.stdout).not.toContain("int_name");
+  });
+
+  it("--resolved refuses an invalid topology with file:line:col", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kne-convert-"));
+    writeFileSync(join(dir, "bad.pb.txt"), 'name: "c"\nnodes { name: "a" vendor: CIENA }\nnodes { name: "b" vendor: CIENA }\nlinks { a_node: "a" a_int: "1/5/1" z_node: "b" z_int: "1/9/12345678901234" }\n');
+    const { code, stdout, stderr } = await runKne(["topology", "convert", "bad.pb.txt", "--to", "json", "--resolved"], dir);
+    expect([code, stdout]).toEqual([1, ""]);
+    expect(stderr).toMatch(/^bad\.pb\.txt:4:\d+: links\[0\]\.z_int: interface name "1\/9\/12345678901234" is the Linux interface "eth12345678901234", which must be at most 15 bytes/);
+  });
+
   it("exits 2 for a wrong command line", async () => {
     const file = "examples/host-3node/topology.pb.txt";
     expect(await runKne(["topology", "convert", file])).toMatchObject({ code: 2, stderr: expect.stringContaining("--to FORMAT is needed") });
