@@ -26,8 +26,8 @@ import {
 } from "@kne/kube";
 import { managerv1, topo } from "@kne/proto";
 import { createLogger, type Logger } from "@kne/telemetry";
-import { planTopology } from "@kne/topology";
-import { applyConfigDefaults, kubeObjectsForNode, resolveVendor, withVendorDefaults } from "@kne/vendors";
+import { linuxInterfaceOf, planTopology, resolveTopology } from "@kne/topology";
+import { applyConfigDefaults, kubeObjectsForNode, mapInterfaceNames, resolveVendor, withVendorDefaults } from "@kne/vendors";
 import type { CreateOptions, ExecOutcome, ExecRequest, LinkImpairments, LogsRequest, ProgressEvent, RuntimeBackend, TopologyView, UpdateResult } from "../backend.ts";
 import { ManagerError, notFound } from "../errors.ts";
 import { endpointSide, findLink, linkId } from "../link-ref.ts";
@@ -407,7 +407,7 @@ export class KubernetesBackend implements RuntimeBackend {
   }
 
   private view(t: TopologyObject): TopologyView {
-    const topology = topologyFromObject(t);
+    const topology = resolvedForView(topologyFromObject(t));
     const ns = namespaceOf(t);
     const statuses = new Map((t.status?.nodes ?? []).map((n) => [n.name, n]));
     // Shown with the vendor's defaults (model, services, image, command, config path...), as the pods were made.
@@ -423,10 +423,10 @@ export class KubernetesBackend implements RuntimeBackend {
     for (const link of topology.links) {
       const uid = this.caches?.links.get(ns, linkObjectName(link))?.spec.uid;
       if (uid === undefined) continue;
-      for (const [nodeName, ifname] of [[link.aNode, link.aInt], [link.zNode, link.zInt]] as const) {
+      for (const [nodeName, written] of [[link.aNode, link.aInt], [link.zNode, link.zInt]] as const) {
         const node = byName.get(nodeName);
         if (!node) continue;
-        const iface = (node.interfaces[ifname] ??= create(topo.InterfaceSchema, {}));
+        const iface = (node.interfaces[linuxInterfaceOf(node, written)] ??= create(topo.InterfaceSchema, {}));
         iface.uid = BigInt(uid);
       }
     }
@@ -680,5 +680,19 @@ export class KubernetesBackend implements RuntimeBackend {
       this.linkListeners.delete(onLink);
       this.topologyListeners.delete(onTopology);
     }
+  }
+}
+
+/**
+ * The topology as upstream shows it: every link end an interface of its node, keyed by the
+ * Linux interface its vendor makes of the name (Ciena "1/5/1" → eth1, as in the pod). The
+ * stored topology was validated when it was created; should resolution still refuse it, the
+ * view shows it as stored.
+ */
+function resolvedForView(topology: topo.Topology): topo.Topology {
+  try {
+    return resolveTopology(topology, { inPlace: true, interfaceNames: mapInterfaceNames });
+  } catch {
+    return topology;
   }
 }
