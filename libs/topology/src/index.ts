@@ -6,6 +6,9 @@
  *   the source, so that every problem names `file:line:col` and a field path.
  * - `validateTopology(topology, loaded)` returns every error and warning at once.
  * - `resolveTopology(topology)` fills interfaces from links, as upstream KNE does.
+ * - Both take `interfaceNames` (the vendor registry's `mapInterfaceNames`; this library knows
+ *   no vendor): names a vendor renames (Ciena `1/5/1` → `eth1`) are checked and resolved as
+ *   the Linux interface they become; `linuxInterfaceOf(node, name)` finds it again.
  * - `planTopology(current, desired)` says what to add, remove and modify (`kne apply`).
  * - `serializeTopology(topology, format)` writes any of the three formats.
  */
