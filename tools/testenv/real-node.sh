@@ -472,7 +472,25 @@ EOF
 # CoreDNS as the cluster DNS: a Deployment on the real node behind the kube-dns Service at
 # CLUSTER_DNS_IP; it reads Services through the API server's `kubernetes` Service.
 node_dns() {
+  local api_port; api_port="$(state_get PORT_kube-apiserver)"
   "$BIN/kubectl" --kubeconfig "$KC" apply -f - >/dev/null <<EOF
+# The API server's endpoint behind the kubernetes Service, for in-cluster clients (the API
+# server runs with --endpoint-reconciler-type=none).
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: kubernetes
+  namespace: default
+  labels:
+    kubernetes.io/service-name: kubernetes
+    endpointslice.kubernetes.io/managed-by: kne-testenv
+addressType: IPv4
+endpoints:
+- addresses: [$NODE_IP]
+  conditions: {ready: true}
+ports:
+- {name: https, port: $api_port, protocol: TCP}
+---
 apiVersion: v1
 kind: ServiceAccount
 metadata: {name: coredns, namespace: kube-system}
@@ -661,13 +679,17 @@ node_release_kernel_objects() {
   for m in $(state_get NODE_SHARED_DIRS_ABSENT); do
     case " ${NODE_SHARED_DIRS[*]} " in *" $m "*) rmdir "$m" 2>/dev/null || true ;; esac
   done
-  if [ -n "$(state_get NODE_NETWORK)" ]; then
-    nft delete table inet "$NODE_NFT_TABLE" 2>/dev/null || true
-    local before; before="$(state_get NODE_IP_FORWARD_BEFORE)"
-    [ -z "$before" ] || echo "$before" >/proc/sys/net/ipv4/ip_forward
-    ip link delete "$NODE_DUMMY" 2>/dev/null || true
-  fi
   return $rc
+}
+
+# Last, after the control plane stopped: the API server listens on the node's address (taking
+# the address away first leaves it waiting on its own requests at exit).
+node_release_network() {
+  [ -n "$(state_get NODE_NETWORK)" ] || return 0
+  nft delete table inet "$NODE_NFT_TABLE" 2>/dev/null || true
+  local before; before="$(state_get NODE_IP_FORWARD_BEFORE)"
+  [ -z "$before" ] || echo "$before" >/proc/sys/net/ipv4/ip_forward
+  ip link delete "$NODE_DUMMY" 2>/dev/null || true
 }
 
 node_status() {

@@ -241,6 +241,7 @@ down() {
     c="${COMPONENTS[$i]}"
     stop_pid "$c" "$(state_get "PID_$c")" "$bin/$c" || rc=1
   done
+  node_release_network
   if [ $rc = 0 ]; then
     rm -rf "$RUN_DIR"
     log "down: removed $RUN_DIR"
@@ -493,11 +494,11 @@ up() {
     --unsafe-no-fsync --auto-compaction-retention=1 --quota-backend-bytes=4294967296 --log-level=warn)
   wait_for etcd 30 "$pid" "$BIN/etcd" curl -fsS "http://127.0.0.1:$p_etcd/health"
 
-  # --endpoint-reconciler-type=none on loopback: the kubernetes Service's endpoint would be the
+  # --endpoint-reconciler-type=none: on loopback the kubernetes Service's endpoint would be the
   # loopback advertise address, which Endpoints validation refuses; nothing in a kwok cluster
-  # dials it. On the real node's address the endpoint is valid and its pods use it.
-  local reconciler=none
-  [ "$api_ip" = 127.0.0.1 ] || reconciler=lease
+  # dials it. The real node writes that endpoint itself (real-node.sh: the lease reconciler
+  # would hold the API server's exit for 10 s, failing to delete its lease through a listener
+  # that is already closed).
   pid=$(start kube-apiserver \
     --etcd-servers="http://127.0.0.1:$p_etcd" \
     --bind-address="$api_ip" --advertise-address="$api_ip" --secure-port="$p_api" \
@@ -511,7 +512,7 @@ up() {
     --requestheader-extra-headers-prefix=X-Remote-Extra- \
     --proxy-client-cert-file="$pki/front-proxy-client.crt" --proxy-client-key-file="$pki/front-proxy-client.key" \
     --authorization-mode=Node,RBAC --allow-privileged=true \
-    --endpoint-reconciler-type="$reconciler" \
+    --endpoint-reconciler-type=none \
     --kubelet-client-certificate="$pki/admin.crt" --kubelet-client-key="$pki/admin.key" \
     --kubelet-certificate-authority="$pki/ca.crt" --kubelet-preferred-address-types=InternalIP \
     --max-requests-inflight=1000 --max-mutating-requests-inflight=500 \

@@ -61,7 +61,9 @@ async function machineSnapshot(sock: string | undefined) {
       // gone meanwhile
     }
   }
-  return { netns, links, tables, mounts, shims };
+  // Machine-wide directories the runtime makes on first use; `down` removes them when it made them.
+  const sharedDirs = ["/run/containerd", "/var/lib/cni", "/var/log/containers"].filter((d) => existsSync(d));
+  return { netns, links, tables, mounts, shims, sharedDirs };
 }
 
 const probeLabel = { app: "web" };
@@ -110,6 +112,7 @@ describe.skipIf(skipReason !== undefined)("testenv: a real node (containerd, kub
     expect(after.tables).not.toContain("table inet kne_testenv_node");
     expect(after.tables).not.toContain("table ip kube-proxy");
     expect(after.mounts.filter((m) => m.includes(runDir!)), "mounts under the run directory").toEqual([]);
+    expect(after.sharedDirs.filter((d) => !before.sharedDirs.includes(d)), "directories made by the runtime").toEqual([]);
   }, 360_000);
 
   it("has the real node Ready, on the versions built here", async () => {
