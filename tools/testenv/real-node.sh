@@ -648,14 +648,29 @@ node_kill_shims() {
 
 node_release_kernel_objects() {
   local rc=0 m ns id
-  # Network namespaces of sandboxes the kubelet did not stop: the peers of the bridge's ports.
+  # Network namespaces of sandboxes the kubelet did not stop (no CNI DEL ran): the peers of
+  # the bridge's ports. Named ones show as `link-netns NAME`; the veth goes with the namespace.
   if ip link show "$NODE_BRIDGE" >/dev/null 2>&1; then
-    for id in $(ip -o link show master "$NODE_BRIDGE" 2>/dev/null | sed -n 's/.* link-netnsid \([0-9]*\).*/\1/p' | sort -u); do
-      ns="$(ip netns list 2>/dev/null | awk -v id="$id" '$0 ~ "\\(id: " id "\\)" { print $1 }')"
-      case "$ns" in cni-*) ip netns delete "$ns" 2>/dev/null && log "real node: removed network namespace $ns" ;; esac
+    local ports port
+    ports="$(ip -o link show master "$NODE_BRIDGE" 2>/dev/null)"
+    for ns in $(sed -n 's/.* link-netns \(cni-[0-9a-f-]*\).*/\1/p' <<<"$ports" | sort -u); do
+      ip netns delete "$ns" 2>/dev/null && log "real node: removed network namespace $ns"
+    done
+    # A namespace outlives its name while anything still refers to it; deleting the host
+    # end of each veth takes the pod end with it.
+    for port in $(awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' <<<"$ports"); do
+      ip link delete "$port" 2>/dev/null || true
     done
     ip link delete "$NODE_BRIDGE" 2>/dev/null || { log "real node: cannot delete $NODE_BRIDGE"; rc=1; }
   fi
+  # CNI's result cache (a fixed directory, not configurable in containerd 1.6) of those
+  # sandboxes: this network's entries and the loopback entries of this containerd's
+  # sandboxes (their ids are the directories of its state).
+  rm -f /var/lib/cni/results/"$CNI_NETWORK"-* 2>/dev/null || true
+  local sb
+  for sb in "$RUN_DIR"/node/containerd/{root,state}/io.containerd.grpc.v1.cri/sandboxes/*/; do
+    [ -d "$sb" ] && rm -f "/var/lib/cni/results/cni-loopback-$(basename "$sb")-lo"
+  done
   # Mounts under the node's directories (overlay roots, shm, pod volumes), deepest first.
   local d="$RUN_DIR/node"
   for m in $(awk -v d="$d/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
