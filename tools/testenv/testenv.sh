@@ -444,6 +444,9 @@ up() {
   done
   case "$(run_state)" in
     running)
+      if [ "$WANT_REAL_NODE" = 1 ] && [ -z "$(state_get NODE_READY)" ]; then
+        die "already up in $RUN_DIR without the real node: run '$0 down' first, then 'up --real-node'"
+      fi
       log "already up"
       echo "$(state_get KUBECONFIG)"
       return 0 ;;
