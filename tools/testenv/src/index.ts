@@ -49,6 +49,8 @@ export interface Testenv {
 export interface TestenvOptions {
   /** Start the real node too (`testenv.sh up --real-node`). */
   realNode?: boolean;
+  /** kwok nodes to create (KNE_TESTENV_NODES; default 3). */
+  kwokNodes?: number;
 }
 
 /** The real node's name (tools/testenv/real-node.sh). */
@@ -78,7 +80,11 @@ export async function acquireTestenv(label = "test", options: TestenvOptions = {
   }
   const tmp = mkdtempSync(join(tmpdir(), `kne-testenv-${label.replace(/[^a-z0-9-]/gi, "-")}-`));
   const runDir = join(tmp, "run");
-  const env = { ...process.env, KNE_TESTENV_DIR: runDir };
+  const env = {
+    ...process.env,
+    KNE_TESTENV_DIR: runDir,
+    ...(options.kwokNodes !== undefined ? { KNE_TESTENV_NODES: String(options.kwokNodes) } : {}),
+  };
   const started = Date.now();
   let stdout: string;
   try {

@@ -66,6 +66,29 @@ async function machineSnapshot(sock: string | undefined) {
   return { netns, links, tables, mounts, shims, sharedDirs };
 }
 
+type Snapshot = Awaited<ReturnType<typeof machineSnapshot>>;
+
+/** Releases an environment this file brought up and checks the real node left nothing behind. */
+async function releaseAndExpectNothingLeft(env: Testenv, before: Snapshot): Promise<void> {
+  const { pids, runDir, state } = env;
+  const started = Date.now();
+  await env.release();
+  console.log(`real node: down in ${Date.now() - started} ms`);
+  for (const pid of pids) expect(gone(pid), `pid ${pid} still running`).toBe(true);
+  expect(existsSync(runDir!)).toBe(false);
+  const after = await machineSnapshot(state.NODE_CONTAINERD_SOCK);
+  expect(after.shims, "containerd shims of this node").toEqual([]);
+  expect(after.netns.filter((n) => !before.netns.includes(n)), "new cni-* network namespaces").toEqual([]);
+  expect(after.links).not.toContain("kne-pods0");
+  expect(after.links).not.toContain("kne-node0");
+  expect(after.links.filter((l) => l.startsWith("veth") && !before.links.includes(l)), "new veths").toEqual([]);
+  expect(after.tables).not.toContain("table inet kne_testenv_node");
+  expect(after.tables).not.toContain("table ip kube-proxy");
+  expect(after.tables.filter((t) => !before.tables.includes(t)), "new nft tables").toEqual([]);
+  expect(after.mounts.filter((m) => m.includes(runDir!)), "mounts under the run directory").toEqual([]);
+  expect(after.sharedDirs.filter((d) => !before.sharedDirs.includes(d)), "directories made by the runtime").toEqual([]);
+}
+
 const probeLabel = { app: "web" };
 
 describe.skipIf(skipReason !== undefined)("testenv: a real node (containerd, kubelet, kube-proxy, CoreDNS)", () => {
@@ -74,7 +97,7 @@ describe.skipIf(skipReason !== undefined)("testenv: a real node (containerd, kub
   let core: k8s.CoreV1Api;
   let probeImage = "";
   let webIP = "";
-  let before: Awaited<ReturnType<typeof machineSnapshot>>;
+  let before: Snapshot;
   const ns = `kne-real-${process.pid}-${Date.now() % 100000}`;
 
   const kubectl = async (...args: string[]) =>
@@ -98,21 +121,7 @@ describe.skipIf(skipReason !== undefined)("testenv: a real node (containerd, kub
 
   afterAll(async () => {
     if (core) await core.deleteNamespace({ name: ns }).catch(() => undefined);
-    if (!env?.owned) return;
-    const { pids, runDir, state } = env;
-    await env.release();
-    for (const pid of pids) expect(gone(pid), `pid ${pid} still running`).toBe(true);
-    expect(existsSync(runDir!)).toBe(false);
-    const after = await machineSnapshot(state.NODE_CONTAINERD_SOCK);
-    expect(after.shims, "containerd shims of this node").toEqual([]);
-    expect(after.netns.filter((n) => !before.netns.includes(n)), "new cni-* network namespaces").toEqual([]);
-    expect(after.links).not.toContain("kne-pods0");
-    expect(after.links).not.toContain("kne-node0");
-    expect(after.links.filter((l) => l.startsWith("veth") && !before.links.includes(l)), "new veths").toEqual([]);
-    expect(after.tables).not.toContain("table inet kne_testenv_node");
-    expect(after.tables).not.toContain("table ip kube-proxy");
-    expect(after.mounts.filter((m) => m.includes(runDir!)), "mounts under the run directory").toEqual([]);
-    expect(after.sharedDirs.filter((d) => !before.sharedDirs.includes(d)), "directories made by the runtime").toEqual([]);
+    if (env?.owned) await releaseAndExpectNothingLeft(env, before);
   }, 360_000);
 
   it("has the real node Ready, on the versions built here", async () => {
@@ -211,5 +220,49 @@ describe.skipIf(skipReason !== undefined)("testenv: a real node (containerd, kub
       (e: { stderr: string }) => e.stderr,
     );
     expect(failed).toMatch(/network is unreachable|no route to host/);
+  }, TEST_TIMEOUT);
+});
+
+// `down` must not depend on a healthy kubelet: with the kubelet killed, pods keep running and
+// nobody tears down their network; `down` finds them through containerd and the bridge.
+// Alone (no kwok nodes), the real node has no taint and takes a pod that asks for nothing.
+const reuseReason = process.env.KNE_TESTENV_KUBECONFIG ? "KNE_TESTENV_KUBECONFIG is set (the real node may be taken)" : undefined;
+if (!skipReason && reuseReason) console.log(`real node teardown test skipped: ${reuseReason}`);
+
+describe.skipIf(skipReason !== undefined || reuseReason !== undefined)("testenv: the real node's down after its kubelet died", () => {
+  let env: Testenv | undefined;
+  let before: Snapshot;
+
+  beforeAll(async () => {
+    before = await machineSnapshot(undefined);
+    env = await acquireTestenv("real-node-alone", { realNode: true, kwokNodes: 0 });
+  }, TESTENV_UP_TIMEOUT_MS);
+
+  afterAll(async () => {
+    if (env?.owned) await releaseAndExpectNothingLeft(env, before);
+  }, 360_000);
+
+  it("runs a pod without tolerations on the untainted node, then loses the kubelet", async () => {
+    const core = env!.kubeConfig.makeApiClient(k8s.CoreV1Api);
+    const node = await core.readNode({ name: REAL_NODE_NAME });
+    expect(node.spec?.taints ?? []).toEqual([]);
+    await core.createNamespacedPod({
+      namespace: "default",
+      body: {
+        metadata: { name: "orphan" },
+        spec: { containers: [{ name: "main", image: env!.state.IMAGE_probe!, imagePullPolicy: "Never", args: ["serve"] }] },
+      },
+    });
+    const pod = await until("pod orphan Running", STEP_TIMEOUT, async () => {
+      const p = await core.readNamespacedPod({ name: "orphan", namespace: "default" });
+      return p.status?.phase === "Running" ? p : undefined;
+    });
+    expect(pod.spec?.nodeName).toBe(REAL_NODE_NAME);
+    const kubelet = Number(env!.state.PID_kubelet);
+    process.kill(kubelet, "SIGKILL");
+    await until("the kubelet to be gone", 10_000, async () => (gone(kubelet) ? true : undefined));
+    // Its pod and sandbox still run: their network namespace is still there.
+    const netns = (await sh("ip", ["netns", "list"])).split("\n").filter((l) => l.startsWith("cni-"));
+    expect(netns.length).toBeGreaterThan(before.netns.length);
   }, TEST_TIMEOUT);
 });
