@@ -590,15 +590,19 @@ node_down() {
     "$k" --kubeconfig "$kc" delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --grace-period=1 --timeout=60s >/dev/null 2>&1 || true
     node_wait_no_sandboxes "$sock" 30 || log "real node: pod sandboxes still running after their pods were deleted"
   fi
-  stop_pid kube-proxy "$(state_get PID_kube-proxy)" "$nbin/kube-proxy" || rc=1
-  # kube-proxy leaves its nft tables (ip and ip6 `kube-proxy`) behind; --cleanup removes them.
-  if [ -n "$(state_get PID_kube-proxy)" ] && [ -x "$nbin/kube-proxy" ]; then
-    "$nbin/kube-proxy" --cleanup >>"$RUN_DIR/logs/kube-proxy.log" 2>&1 || true
-  fi
+  # The kubelet goes before what is left of its containers (it would restart them), and they
+  # go while kube-proxy's rules still stand: a pod's last packets to a ClusterIP (the API
+  # server's, from CoreDNS) must still be translated, or the API server waits at its exit
+  # for connections whose end it never sees.
   stop_pid kubelet "$(state_get PID_kubelet)" "$nbin/kubelet" || rc=1
   [ -z "$(state_get NODE_NFT_TABLES_BEFORE)" ] || node_remove_kubelet_iptables
   if [ -n "$sock" ] && ours "$(state_get PID_containerd)" "$CONTAINERD_EXE"; then
     node_remove_containers "$sock"
+  fi
+  stop_pid kube-proxy "$(state_get PID_kube-proxy)" "$nbin/kube-proxy" || rc=1
+  # kube-proxy leaves its nft tables (ip and ip6 `kube-proxy`) behind; --cleanup removes them.
+  if [ -n "$(state_get PID_kube-proxy)" ] && [ -x "$nbin/kube-proxy" ]; then
+    "$nbin/kube-proxy" --cleanup >>"$RUN_DIR/logs/kube-proxy.log" 2>&1 || true
   fi
   stop_pid containerd "$(state_get PID_containerd)" "$CONTAINERD_EXE" || rc=1
   node_kill_shims "$sock"
