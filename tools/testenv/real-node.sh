@@ -21,7 +21,7 @@
 
 NODE_NAME="kne-real-0"
 NODE_IP="198.18.192.1"
-NODE_DUMMY="kne-node0"
+NODE_ADDRESS_IF="kne-node0"
 NODE_BRIDGE="kne-pods0"
 NODE_POD_CIDR="198.18.128.0/18"
 NODE_POD_GATEWAY="198.18.128.1"
@@ -148,16 +148,16 @@ node_check_prerequisites() {
 
 # The address interface is the machine-wide claim on the real node's names and addresses.
 node_claim_network() {
-  if ip link show "$NODE_DUMMY" >/dev/null 2>&1; then
-    die "real node: $NODE_DUMMY exists: another test environment's real node runs ($(ip -o link show "$NODE_DUMMY" | sed -n 's/.*alias //p')); only one per machine (kube-proxy's nft table has a fixed name)"
+  if ip link show "$NODE_ADDRESS_IF" >/dev/null 2>&1; then
+    die "real node: $NODE_ADDRESS_IF exists: another test environment's real node runs ($(ip -o link show "$NODE_ADDRESS_IF" | sed -n 's/.*alias //p')); only one per machine (kube-proxy's nft table has a fixed name)"
   fi
   # A bridge without ports stands in for a dummy interface: this kernel has no `dummy` driver
   # ("Unknown device type"); an address on it is local all the same.
-  ip link add "$NODE_DUMMY" type bridge || die "real node: cannot create $NODE_DUMMY"
+  ip link add "$NODE_ADDRESS_IF" type bridge || die "real node: cannot create $NODE_ADDRESS_IF"
   state_set NODE_NETWORK 1
-  ip link set "$NODE_DUMMY" alias "kne-testenv real node: $RUN_DIR"
-  ip addr add "$NODE_IP/32" dev "$NODE_DUMMY"
-  ip link set "$NODE_DUMMY" up
+  ip link set "$NODE_ADDRESS_IF" alias "kne-testenv real node: $RUN_DIR"
+  ip addr add "$NODE_IP/32" dev "$NODE_ADDRESS_IF"
+  ip link set "$NODE_ADDRESS_IF" up
   # The CNI bridge plugin turns IPv4 forwarding on (the pods' gateway routes between them);
   # `down` puts back what was there.
   state_set NODE_IP_FORWARD_BEFORE "$(cat /proc/sys/net/ipv4/ip_forward)"
@@ -708,7 +708,7 @@ node_release_network() {
   nft delete table inet "$NODE_NFT_TABLE" 2>/dev/null || true
   local before; before="$(state_get NODE_IP_FORWARD_BEFORE)"
   [ -z "$before" ] || echo "$before" >/proc/sys/net/ipv4/ip_forward
-  ip link delete "$NODE_DUMMY" 2>/dev/null || true
+  ip link delete "$NODE_ADDRESS_IF" 2>/dev/null || true
 }
 
 node_status() {
@@ -722,5 +722,5 @@ node_status() {
     if ours "$pid" "$exe"; then echo "  $c: running, pid $pid${c:+, port $(state_get "PORT_$c")}"
     else echo "  $c: not running (pid ${pid:-none})"; fi
   done
-  echo "  real node $NODE_NAME: $NODE_IP on $NODE_DUMMY, pods $NODE_POD_CIDR on $NODE_BRIDGE, DNS $CLUSTER_DNS_IP"
+  echo "  real node $NODE_NAME: $NODE_IP on $NODE_ADDRESS_IF, pods $NODE_POD_CIDR on $NODE_BRIDGE, DNS $CLUSTER_DNS_IP"
 }
