@@ -11,6 +11,7 @@ debs=(
   openssl
   frr frr-pythontools gobgpd bird2
   mininet
+  containerd runc containernetworking-plugins
 )
 missing=()
 for p in "${debs[@]}"; do

@@ -4,9 +4,12 @@
 # Running and Ready). Every binary is built from the Go module proxy at pinned versions
 # (tools/testenv/build/*/go.mod) and cached outside the repository.
 #
-#   testenv.sh build [--all]  build what the cache lacks (many minutes on a new machine);
-#                       --all adds helm (so does KNE_TESTENV_HELM=1)
-#   testenv.sh up       build if needed, start everything, create the fake nodes, print the kubeconfig path
+#   testenv.sh build [--all] [--real-node]  build what the cache lacks (many minutes on a new
+#                       machine); --all adds helm (so does KNE_TESTENV_HELM=1), --real-node the node's
+#                       kubelet, kube-proxy, coredns and images
+#   testenv.sh up [--real-node]  build if needed, start everything, create the fake nodes, print the
+#                       kubeconfig path; --real-node (or KNE_TESTENV_REAL_NODE=1) adds a real worker
+#                       node: containerd, kubelet, kube-proxy and CoreDNS (real-node.sh)
 #   testenv.sh env      print `export KUBECONFIG=...` (and PATH for kubectl, helm) for a running environment
 #   testenv.sh status   say what runs
 #   testenv.sh down     stop exactly the processes `up` started and remove the run directory
@@ -20,14 +23,16 @@
 #   KNE_TESTENV_BUILD_JOBS  `go build -p` (default: number of CPUs)
 #   KNE_TESTENV_NO_BUILD=1  fail instead of building when the cache lacks binaries
 #   KNE_TESTENV_HELM=1  build helm too
+#   KNE_TESTENV_REAL_NODE=1  `up` starts the real node too
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD_DIR="$HERE/build"
 
 # Ranges that never collide with anything real here: services from the RFC 2544 benchmarking
-# block, pod IPs (handed out by kwok, never routed) from the other half of it.
-SERVICE_CIDR="198.18.0.0/16"
+# block, pod IPs (handed out by kwok, never routed) from the other half of it. The upper half
+# of 198.18.0.0/16 belongs to the real node (real-node.sh lists every range).
+SERVICE_CIDR="198.18.0.0/17"
 POD_CIDR="198.19.0.0/16"
 NODE_COUNT="${KNE_TESTENV_NODES:-3}"
 
@@ -88,9 +93,23 @@ missing_groups() { # missing_groups DIR WANT_HELM: the build groups whose output
   echo "$out"
 }
 
-build() { # build [--all]: build what the cache lacks (helm only with --all or KNE_TESTENV_HELM=1)
-  local want_helm="${KNE_TESTENV_HELM:-0}"
-  [ "${1:-}" != --all ] || want_helm=1
+build() { # build [--all] [--real-node]: build what the cache lacks (helm only with --all or KNE_TESTENV_HELM=1)
+  local want_helm="${KNE_TESTENV_HELM:-0}" a
+  for a in "$@"; do
+    case "$a" in
+      --all) want_helm=1 ;;
+      --real-node) WANT_REAL_NODE=1 ;;
+      *) die "build: unknown option $a (--all, --real-node)" ;;
+    esac
+  done
+  # The node's groups have their own cache key and lock, so they build while another process
+  # holds the control plane's lock.
+  [ "$WANT_REAL_NODE" != 1 ] || node_build
+  build_control_plane "$want_helm"
+}
+
+build_control_plane() { # build_control_plane WANT_HELM
+  local want_helm="$1"
   local dir; dir="$(cache_dir)"
   local todo; todo="$(missing_groups "$dir" "$want_helm")"
   if [ -z "$todo" ]; then
@@ -216,10 +235,13 @@ down() {
   fi
   local bin c rc=0 i
   bin="$(state_get BIN)"
+  # The real node first: its pods are deleted through the API server while it still runs.
+  if [ -n "$(state_get NODE_BIN)" ] || [ -n "$(state_get NODE_NETWORK)" ]; then node_down || rc=1; fi
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
     c="${COMPONENTS[$i]}"
     stop_pid "$c" "$(state_get "PID_$c")" "$bin/$c" || rc=1
   done
+  node_release_network
   if [ $rc = 0 ]; then
     rm -rf "$RUN_DIR"
     log "down: removed $RUN_DIR"
@@ -238,6 +260,13 @@ run_state() {
     if [ -z "$(state_get "PID_$c")" ]; then continue; fi
     if ours "$(state_get "PID_$c")" "$bin/$c"; then alive=$((alive + 1)); else dead=$((dead + 1)); fi
   done
+  local nbin; nbin="$(state_get NODE_BIN)"
+  if [ -n "$nbin" ]; then
+    for c in kubelet kube-proxy; do
+      if ours "$(state_get "PID_$c")" "$nbin/$c"; then alive=$((alive + 1)); else dead=$((dead + 1)); fi
+    done
+    if ours "$(state_get PID_containerd)" "$CONTAINERD_EXE"; then alive=$((alive + 1)); else dead=$((dead + 1)); fi
+  fi
   if [ "$(state_get READY)" = 1 ] && [ $dead = 0 ] && [ $alive -gt 0 ]; then echo running
   elif [ $alive = 0 ]; then echo stopped
   else echo partial
@@ -255,6 +284,7 @@ status() {
     if ours "$pid" "$bin/$c"; then echo "  $c: running, pid $pid, port $(state_get "PORT_$c")"
     else echo "  $c: not running (pid ${pid:-none})"; fi
   done
+  node_status
   if [ "$s" = running ] && [ -x "$bin/kubectl" ]; then
     "$bin/kubectl" --kubeconfig "$(state_get KUBECONFIG)" get nodes -o wide 2>&1 | sed 's/^/  /' || true
   fi
@@ -304,7 +334,12 @@ wait_for() { # wait_for WHAT SECONDS PID EXE COMMAND...
 
 start() { # start NAME ARGS...: runs BIN/NAME detached, logs to logs/NAME.log, records its pid
   local name="$1"; shift
-  setsid "$BIN/$name" "$@" </dev/null >"$RUN_DIR/logs/$name.log" 2>&1 &
+  start_exe "$name" "$BIN/$name" "$@"
+}
+
+start_exe() { # start_exe NAME EXE ARGS...: runs EXE detached, logs to logs/NAME.log, records its pid
+  local name="$1" exe="$2"; shift 2
+  setsid "$exe" "$@" </dev/null >"$RUN_DIR/logs/$name.log" 2>&1 &
   local pid=$!
   state_set "PID_$name" "$pid"
   echo "$pid"
@@ -326,7 +361,7 @@ gen_pki() {
 basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,IP:198.18.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
+subjectAltName=IP:127.0.0.1,IP:198.18.0.1,IP:$NODE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
 EOF
     openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt \
       -days 3650 -extfile apiserver.ext 2>/dev/null
@@ -400,8 +435,18 @@ EOF
 }
 
 up() {
+  local a
+  for a in "$@"; do
+    case "$a" in
+      --real-node) WANT_REAL_NODE=1 ;;
+      *) die "up: unknown option $a (--real-node)" ;;
+    esac
+  done
   case "$(run_state)" in
     running)
+      if [ "$WANT_REAL_NODE" = 1 ] && [ -z "$(state_get NODE_READY)" ]; then
+        die "already up in $RUN_DIR without the real node: run '$0 down' first, then 'up --real-node'"
+      fi
       log "already up"
       echo "$(state_get KUBECONFIG)"
       return 0 ;;
@@ -409,7 +454,7 @@ up() {
     *) log "found a stopped or partial environment in $RUN_DIR: tearing it down first"; down || die "cannot clean up the previous environment" ;;
   esac
 
-  build
+  if [ "$WANT_REAL_NODE" = 1 ]; then node_check_prerequisites; build --real-node; else build; fi
   local t0 dir; t0=$(date +%s%N); dir="$(cache_dir)"
   BIN="$dir/bin"
   command -v openssl >/dev/null || die "openssl is needed for the certificates"
@@ -433,7 +478,12 @@ up() {
   state_set PORT_etcd "$p_etcd"; state_set PORT_kube-apiserver "$p_api"
   state_set PORT_kube-controller-manager "$p_kcm"; state_set PORT_kube-scheduler "$p_sched"
   state_set PORT_kwok "$p_kwok"
-  local url="https://127.0.0.1:$p_api" kc="$RUN_DIR/kubeconfig"
+  # With the real node the API server listens on the node's address instead of loopback:
+  # pods reach it through the `kubernetes` Service, whose endpoint cannot be loopback.
+  local api_ip=127.0.0.1
+  if [ "$WANT_REAL_NODE" = 1 ]; then node_claim_network; api_ip="$NODE_IP"; fi
+  local url="https://$api_ip:$p_api" kc="$RUN_DIR/kubeconfig"
+  KC="$kc"
   state_set SERVER "$url"
 
   gen_pki
@@ -447,11 +497,14 @@ up() {
     --unsafe-no-fsync --auto-compaction-retention=1 --quota-backend-bytes=4294967296 --log-level=warn)
   wait_for etcd 30 "$pid" "$BIN/etcd" curl -fsS "http://127.0.0.1:$p_etcd/health"
 
-  # --endpoint-reconciler-type=none: the kubernetes Service's endpoint would be the loopback
-  # advertise address, which Endpoints validation refuses; nothing in a kwok cluster dials it.
+  # --endpoint-reconciler-type=none: on loopback the kubernetes Service's endpoint would be the
+  # loopback advertise address, which Endpoints validation refuses; nothing in a kwok cluster
+  # dials it. The real node writes that endpoint itself (real-node.sh: the lease reconciler
+  # would hold the API server's exit for 10 s, failing to delete its lease through a listener
+  # that is already closed).
   pid=$(start kube-apiserver \
     --etcd-servers="http://127.0.0.1:$p_etcd" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$p_api" \
+    --bind-address="$api_ip" --advertise-address="$api_ip" --secure-port="$p_api" \
     --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
     --client-ca-file="$pki/ca.crt" \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
@@ -463,6 +516,8 @@ up() {
     --proxy-client-cert-file="$pki/front-proxy-client.crt" --proxy-client-key-file="$pki/front-proxy-client.key" \
     --authorization-mode=Node,RBAC --allow-privileged=true \
     --endpoint-reconciler-type=none \
+    --kubelet-client-certificate="$pki/admin.crt" --kubelet-client-key="$pki/admin.key" \
+    --kubelet-certificate-authority="$pki/ca.crt" --kubelet-preferred-address-types=InternalIP \
     --max-requests-inflight=1000 --max-mutating-requests-inflight=500 \
     --profiling=false --v=1)
   wait_for kube-apiserver 90 "$pid" "$BIN/kube-apiserver" \
@@ -489,24 +544,35 @@ up() {
     --server-address="127.0.0.1:$p_kwok" --node-lease-duration-seconds=40)
   wait_for kwok 60 "$pid" "$BIN/kwok" curl -fsS "http://127.0.0.1:$p_kwok/healthz"
 
-  fake_nodes | "$BIN/kubectl" --kubeconfig "$kc" apply -f - >/dev/null
-  wait_for kwok 60 "$pid" "$BIN/kwok" \
-    "$BIN/kubectl" --kubeconfig "$kc" wait --for=condition=Ready node -l type=kwok --timeout=1s
+  if [ "$NODE_COUNT" -gt 0 ]; then
+    fake_nodes | "$BIN/kubectl" --kubeconfig "$kc" apply -f - >/dev/null
+    wait_for kwok 60 "$pid" "$BIN/kwok" \
+      "$BIN/kubectl" --kubeconfig "$kc" wait --for=condition=Ready node -l type=kwok --timeout=1s
+  fi
   # Pods need the namespace's default ServiceAccount, which the controller-manager makes.
   wait_for kube-controller-manager 60 "$pid_kcm" "$BIN/kube-controller-manager" \
     "$BIN/kubectl" --kubeconfig "$kc" -n default get serviceaccount default
 
+  [ "$WANT_REAL_NODE" != 1 ] || node_up
+
   state_set KUBECONFIG "$kc"
   state_set READY 1
   trap - EXIT
-  log "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms: $url, $NODE_COUNT kwok nodes; kubeconfig:"
+  local real=""
+  [ "$WANT_REAL_NODE" != 1 ] || real=" and the real node $NODE_NAME"
+  log "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms: $url, $NODE_COUNT kwok nodes$real; kubeconfig:"
   echo "$kc"
 }
 
+# shellcheck source=real-node.sh
+. "$HERE/real-node.sh"
+WANT_REAL_NODE="${KNE_TESTENV_REAL_NODE:-0}"
+
 case "${1:-}" in
-  build) build "${2:-}" ;;
+  build) shift; build "$@" ;;
   bin) echo "$(cache_dir)/bin" ;;
-  up) up ;;
+  node-bin) echo "$(node_cache_dir)/bin" ;;
+  up) shift; up "$@" ;;
   down) down ;;
   env) env_cmd ;;
   status) status ;;

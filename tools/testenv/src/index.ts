@@ -4,6 +4,9 @@
  * KNE_TESTENV_KUBECONFIG names its kubeconfig, otherwise brings up a private one (its own
  * run directory, free loopback ports) and `release` stops exactly what it started.
  *
+ * `{ realNode: true }` adds the real worker node (`up --real-node`: containerd, kubelet,
+ * kube-proxy, CoreDNS); a reused environment is taken only if it has that node.
+ *
  * KNE_SKIP_K8S=1 skips Kubernetes tests; `k8sSkipReason` says so, for the test to print.
  */
 import { execFile } from "node:child_process";
@@ -35,36 +38,72 @@ export interface Testenv {
   pids: number[];
   /** The run directory (undefined when reused). */
   runDir: string | undefined;
+  /** The kubectl of the same build. */
+  kubectl: string;
+  /** The state file's entries (pids, ports, image references; empty when reused). */
+  state: Record<string, string>;
   /** Stops what was started here and removes its run directory; a no-op when reused. */
   release(): Promise<void>;
 }
 
+export interface TestenvOptions {
+  /** Start the real node too (`testenv.sh up --real-node`). */
+  realNode?: boolean;
+  /** kwok nodes to create (KNE_TESTENV_NODES; default 3). */
+  kwokNodes?: number;
+}
+
+/** The real node's name (tools/testenv/real-node.sh). */
+export const REAL_NODE_NAME = "kne-real-0";
+
+async function hasRealNode(kc: k8s.KubeConfig): Promise<boolean> {
+  try {
+    const node = await kc.makeApiClient(k8s.CoreV1Api).readNode({ name: REAL_NODE_NAME });
+    return node.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+  } catch {
+    return false;
+  }
+}
+
 /** Brings up (or reuses) a control plane. `label` names the run directory, for debugging. */
-export async function acquireTestenv(label = "test"): Promise<Testenv> {
+export async function acquireTestenv(label = "test", options: TestenvOptions = {}): Promise<Testenv> {
+  const kubectl = join((await run("bash", [testenvScript, "bin"])).stdout.trim(), "kubectl");
   const reuse = process.env.KNE_TESTENV_KUBECONFIG;
   if (reuse) {
     if (!existsSync(reuse)) throw new Error(`KNE_TESTENV_KUBECONFIG=${reuse}: no such file`);
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(reuse);
-    return { kubeconfigPath: reuse, kubeConfig: kc, owned: false, pids: [], runDir: undefined, release: async () => {} };
+    if (!options.realNode || (await hasRealNode(kc))) {
+      return { kubeconfigPath: reuse, kubeConfig: kc, owned: false, pids: [], runDir: undefined, kubectl, state: {}, release: async () => {} };
+    }
+    console.log(`testenv (${label}): ${reuse} has no Ready ${REAL_NODE_NAME}; bringing up a private environment with one`);
   }
   const tmp = mkdtempSync(join(tmpdir(), `kne-testenv-${label.replace(/[^a-z0-9-]/gi, "-")}-`));
   const runDir = join(tmp, "run");
-  const env = { ...process.env, KNE_TESTENV_DIR: runDir };
+  const env = {
+    ...process.env,
+    KNE_TESTENV_DIR: runDir,
+    ...(options.kwokNodes !== undefined ? { KNE_TESTENV_NODES: String(options.kwokNodes) } : {}),
+  };
   const started = Date.now();
   let stdout: string;
   try {
-    ({ stdout } = await run("bash", [testenvScript, "up"], { env, maxBuffer: 64 << 20, timeout: TESTENV_UP_TIMEOUT_MS }));
+    const args = [testenvScript, "up", ...(options.realNode ? ["--real-node"] : [])];
+    ({ stdout } = await run("bash", args, { env, maxBuffer: 64 << 20, timeout: TESTENV_UP_TIMEOUT_MS }));
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     const err = e as { stderr?: string; message: string };
     throw new Error(`testenv up failed: ${err.message}\n${err.stderr ?? ""}`);
   }
   const kubeconfigPath = stdout.trim().split("\n").at(-1) ?? "";
-  const pids = readFileSync(join(runDir, "state.env"), "utf8")
-    .split("\n")
-    .filter((l) => l.startsWith("PID_"))
-    .map((l) => Number(l.split("=")[1]));
+  const state: Record<string, string> = {};
+  for (const line of readFileSync(join(runDir, "state.env"), "utf8").split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) state[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  const pids = Object.entries(state)
+    .filter(([k]) => k.startsWith("PID_"))
+    .map(([, v]) => Number(v));
   console.log(`testenv (${label}): up in ${Date.now() - started} ms, kubeconfig ${kubeconfigPath}`);
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfigPath);
@@ -75,11 +114,13 @@ export async function acquireTestenv(label = "test"): Promise<Testenv> {
     owned: true,
     pids,
     runDir,
+    kubectl,
+    state,
     async release() {
       if (released) return;
       released = true;
       try {
-        await run("bash", [testenvScript, "down"], { env, timeout: 120_000 });
+        await run("bash", [testenvScript, "down"], { env, timeout: 300_000 });
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }
