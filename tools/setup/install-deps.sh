@@ -23,9 +23,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The distribution starts FRR, bird and gobgpd as system services; nodes run their own
-# copies inside namespaces, so the host-wide ones are stopped and disabled.
-for svc in frr bird gobgpd; do
+# The distribution starts FRR, bird, gobgpd and containerd as system services; nodes run
+# their own copies inside namespaces, and the test cluster's node its own containerd (own
+# socket and state), so the host-wide ones are stopped and disabled.
+for svc in frr bird gobgpd containerd; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     systemctl disable --now "$svc" >/dev/null 2>&1 || true
   fi
