@@ -154,15 +154,17 @@ describe.skipIf(skip !== undefined)("the chart on the test environment's control
     const sa = `system:serviceaccount:${NAMESPACE}:${RELEASE}-topology-manager`;
     const can = async (...args: string[]) => (await kubectl(["auth", "can-i", "--as", sa, ...args]).catch((e: Error) => e.message)).trim().startsWith("yes");
     expect(await can("create", "pods", "-n", "any-topology")).toBe(true);
-    expect(await can("patch", "topologies.kne.dev/status")).toBe(true);
-    expect(await can("get", "pods/log", "-n", "any-topology")).toBe(true);
+    expect(await can("patch", "topologies.kne.dev", "--subresource=status")).toBe(true);
+    expect(await can("patch", "devices.kne.dev", "--subresource=status", "-n", "any-topology")).toBe(true);
+    expect(await can("get", "pods", "--subresource=log", "-n", "any-topology")).toBe(true);
     expect(await can("get", "customresourcedefinitions/topologies.kne.dev")).toBe(true);
     expect(await can("get", "secrets", "-n", NAMESPACE)).toBe(false);
     expect(await can("list", "secrets", "-A")).toBe(false);
     expect(await can("create", "customresourcedefinitions")).toBe(false);
     expect(await can("patch", "customresourcedefinitions/topologies.kne.dev")).toBe(false);
     expect(await can("get", "customresourcedefinitions/other.example.com")).toBe(false);
-    expect(await can("create", "pods/exec", "-n", "any-topology")).toBe(false);
+    expect(await can("create", "pods", "--subresource=exec", "-n", "any-topology")).toBe(false);
+    expect(await can("patch", "links.kne.dev", "--subresource=status", "-n", "any-topology")).toBe(false);
     expect(await can("delete", "nodes")).toBe(false);
   });
 
@@ -254,7 +256,7 @@ describe.skipIf(skip !== undefined)("the chart on the test environment's control
       expect(deleted.code, deleted.out).toBe(0);
       await until("the topology's namespace gone", 120_000, async () => ((await kubectl(["get", "namespace", "host-3node", "--ignore-not-found", "-o", "name"])).trim() === "" ? true : undefined));
       // Nothing refused by RBAC along the way: a forbidden call would have been logged and retried.
-      const forbidden = lines.filter((l) => /forbidden|403/i.test(JSON.stringify(l)));
+      const forbidden = lines.filter((l) => /forbidden|"(status|statusCode|code)":403\b/i.test(JSON.stringify(l)));
       expect(forbidden, JSON.stringify(forbidden.slice(0, 3))).toEqual([]);
     } finally {
       manager.kill("SIGTERM");
