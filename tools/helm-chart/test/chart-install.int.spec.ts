@@ -88,6 +88,24 @@ describe.skipIf(skip !== undefined)("the chart on the test environment's control
     if (work) rmSync(work, { recursive: true, force: true });
   }, 300_000);
 
+  it("a manager told not to install CRDs refuses to start without them, naming each one", async (ctx) => {
+    // A shared environment (KNE_TESTENV_KUBECONFIG) may have them from an earlier test.
+    if ((await kubectl(["get", "crd", "topologies.kne.dev", "--ignore-not-found", "-o", "name"])).trim() !== "") {
+      console.log("skipped: the kne.dev CRDs are already installed in this cluster");
+      ctx.skip();
+    }
+    let out = "";
+    try {
+      await run(process.execPath, [managerBin, "--port", "0", "--backend", "kubernetes", "--kubeconfig", env.kubeconfigPath, "--install-crds", "false"], { timeout: 60_000, maxBuffer: 16 << 20 });
+    } catch (e) {
+      const err = e as { code?: number; stdout?: string };
+      expect(err.code).toBe(1);
+      out = err.stdout ?? "";
+    }
+    expect(out).toMatch(/server failed to start/);
+    expect(out).toMatch(/CustomResourceDefinitions missing: topologies\.kne\.dev is not installed; links\.kne\.dev is not installed; devices\.kne\.dev is not installed/);
+  });
+
   it("every rendered object passes the API server's own validation (server-side dry run), default values and everything on", async () => {
     await kubectl(["create", "namespace", "kne-dry-run"]);
     try {
