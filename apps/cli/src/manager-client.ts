@@ -61,7 +61,7 @@ export function serverUrl(address: string): string {
 }
 
 /** The token from --auth-token-file, else $KNE_AUTH_TOKEN; surrounding whitespace is not part of it. */
-function bearerToken(flags: ConnectionFlags): string | undefined {
+export function bearerToken(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
   const file = flags["auth-token-file"];
   let token: string | undefined;
   if (file !== undefined) {
@@ -72,7 +72,7 @@ function bearerToken(flags: ConnectionFlags): string | undefined {
     }
     if (token === "") throw new UsageError(`--auth-token-file ${file}: the file holds no token`);
   } else {
-    token = process.env[AUTH_TOKEN_ENV]?.trim() || undefined;
+    token = env[AUTH_TOKEN_ENV]?.trim() || undefined;
   }
   if (token !== undefined && /\s/.test(token)) throw new UsageError(`${file !== undefined ? `--auth-token-file ${file}` : `$${AUTH_TOKEN_ENV}`}: the token must be one line without spaces`);
   return token;
