@@ -7,18 +7,19 @@
  * manager process run here as its pod would run it (the chart's args verbatim, in-cluster
  * config from the chart's ServiceAccount token and the cluster CA, the chart's API token),
  * that the chart's ClusterRole is enough for a HOST topology's whole life and refuses
- * what it should. The same with the images on a real node is test/real-node.int.spec.ts.
+ * what it should, and that TLS and mTLS work from the paths where the chart mounts its TLS
+ * Secret. The same with the images on a real node is test/real-node.int.spec.ts.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { controller } from "@kne/proto";
+import { controller, healthv1, managerv1 } from "@kne/proto";
 import { acquireTestenv, k8sSkipReason, TESTENV_UP_TIMEOUT_MS, until, type Testenv } from "@kne/testenv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chartDir, ensureHelm, helm, manifests, renderChart, repoRoot } from "../src/index";
@@ -41,6 +42,7 @@ let helmBin: string;
 let kubectlBin: string;
 let work: string;
 let helmEnv: Record<string, string>;
+let apiServer: URL;
 
 async function kubectl(args: readonly string[], input?: string): Promise<string> {
   const child = execFile(kubectlBin, ["--kubeconfig", env.kubeconfigPath, ...args], { maxBuffer: 64 << 20 });
@@ -72,6 +74,67 @@ async function releaseObjects(): Promise<string[]> {
   return out.split("\n").filter((l) => l !== "").sort();
 }
 
+
+const secretsDir = (): string => join(work, "secrets");
+
+/** /run/secrets of the manager's pod: its ServiceAccount's files and the chart's API token. */
+async function writePodSecrets(dir: () => string): Promise<void> {
+  const sa = join(dir(), "kubernetes.io", "serviceaccount");
+  const auth = join(dir(), "kne", "auth");
+  mkdirSync(sa, { recursive: true });
+  mkdirSync(auth, { recursive: true });
+  writeFileSync(join(sa, "token"), (await kubectl(["-n", NAMESPACE, "create", "token", `${RELEASE}-topology-manager`, "--duration=1h"])).trim());
+  writeFileSync(join(sa, "ca.crt"), await kubectl(["-n", NAMESPACE, "get", "configmap", "kube-root-ca.crt", "-o", "jsonpath={.data.ca\\.crt}"]));
+  writeFileSync(join(sa, "namespace"), NAMESPACE);
+  const secret = JSON.parse(await kubectl(["-n", NAMESPACE, "get", "secret", `${RELEASE}-api-token`, "-o", "json"])) as { data: { token: string } };
+  writeFileSync(join(auth, "token"), `${Buffer.from(secret.data.token, "base64").toString()}\n`);
+}
+
+/** The chart's args with the listening addresses moved to loopback ports of this host. */
+function listenHere(chartArgs: readonly string[], apiPort: number, metricsPort: number): string[] {
+  const args = [...chartArgs];
+  const replace = (flag: string, value: string) => {
+    const i = args.indexOf(flag);
+    expect(i, `the chart passes ${flag}`).toBeGreaterThanOrEqual(0);
+    args[i + 1] = value;
+  };
+  replace("--host", "127.0.0.1");
+  replace("--port", String(apiPort));
+  replace("--metrics-addr", `127.0.0.1:${metricsPort}`);
+  return args;
+}
+
+/**
+ * The topology-manager as its pod runs it: no kubeconfig anywhere, the API server's address
+ * in the Service environment, /run/secrets as the kubelet would mount it (a private mount
+ * namespace of its own).
+ */
+function startManagerAsPod(args: readonly string[]): { manager: ChildProcess; lines: Array<Record<string, unknown>>; exited: Promise<number | null>; stderr: () => string } {
+  const home = join(work, "home");
+  mkdirSync(home, { recursive: true });
+  const podEnv: NodeJS.ProcessEnv = { PATH: process.env["PATH"], HOME: home, KUBERNETES_SERVICE_HOST: apiServer.hostname, KUBERNETES_SERVICE_PORT: apiServer.port };
+  const manager = spawn("unshare", ["--mount", "--propagation", "private", "bash", runAsPod, secretsDir(), "--", process.execPath, managerBin, ...args], { env: podEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const lines: Array<Record<string, unknown>> = [];
+  let err = "";
+  manager.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+  createInterface({ input: manager.stdout! }).on("line", (l) => {
+    try {
+      lines.push(JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      lines.push({ msg: l });
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => manager.once("exit", (code) => resolve(code)));
+  return { manager, lines, exited, stderr: () => err };
+}
+
+async function stopManager(manager: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  manager.kill("SIGTERM");
+  const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+  if (code === null && manager.exitCode === null) manager.kill("SIGKILL");
+  await exited;
+}
+
 describe.skipIf(skip !== undefined)("the chart on the test environment's control plane (kwok nodes)", () => {
   beforeAll(async () => {
     [env, helmBin] = await Promise.all([acquireTestenv("helm-chart"), ensureHelm()]);
@@ -79,6 +142,7 @@ describe.skipIf(skip !== undefined)("the chart on the test environment's control
     kubectlBin = join(stdout.trim(), "kubectl");
     work = mkdtempSync(join(tmpdir(), "kne-chart-install-"));
     // helm keeps its caches and repository config under these; nothing in the user's home.
+    apiServer = new URL((await kubectl(["config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"])).trim());
     helmEnv = { KUBECONFIG: env.kubeconfigPath, HELM_CACHE_HOME: join(work, "helm-cache"), HELM_CONFIG_HOME: join(work, "helm-config"), HELM_DATA_HOME: join(work, "helm-data") };
   }, TESTENV_UP_TIMEOUT_MS);
 
@@ -189,48 +253,17 @@ describe.skipIf(skip !== undefined)("the chart on the test environment's control
   it("runs the manager as its pod would (chart args, in-cluster ServiceAccount config, API token): a HOST topology's whole life, tokens checked, metrics", async () => {
     // The pod's files: a token of the chart's ServiceAccount from the TokenRequest API (what
     // the kubelet projects), the cluster CA as published in every namespace, the namespace.
-    const saDir = join(work, "serviceaccount");
-    const authDir = join(work, "auth");
-    mkdirSync(saDir, { recursive: true });
-    mkdirSync(authDir, { recursive: true });
-    writeFileSync(join(saDir, "token"), (await kubectl(["-n", NAMESPACE, "create", "token", `${RELEASE}-topology-manager`, "--duration=1h"])).trim());
-    writeFileSync(join(saDir, "ca.crt"), await kubectl(["-n", NAMESPACE, "get", "configmap", "kube-root-ca.crt", "-o", "jsonpath={.data.ca\\.crt}"]));
-    writeFileSync(join(saDir, "namespace"), NAMESPACE);
-    writeFileSync(join(authDir, "token"), `${token}\n`);
+    await writePodSecrets(secretsDir);
 
     // The container's args exactly as the chart renders them, but for where it listens: a
     // free loopback port here instead of every address of a pod.
     const deployment = JSON.parse(await kubectl(["-n", NAMESPACE, "get", "deployment", `${RELEASE}-topology-manager`, "-o", "json"])) as { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } };
-    const args = [...deployment.spec.template.spec.containers[0]!.args];
     const apiPort = await freePort();
     const metricsPort = await freePort();
-    const replace = (flag: string, value: string) => {
-      const i = args.indexOf(flag);
-      expect(i, `the chart passes ${flag}`).toBeGreaterThanOrEqual(0);
-      args[i + 1] = value;
-    };
-    replace("--host", "127.0.0.1");
-    replace("--port", String(apiPort));
-    replace("--metrics-addr", `127.0.0.1:${metricsPort}`);
+    const args = listenHere(deployment.spec.template.spec.containers[0]!.args, apiPort, metricsPort);
     expect(args).toEqual(expect.arrayContaining(["--backend", "kubernetes", "--install-crds", "false", "--auth-token-file", "/var/run/secrets/kne/auth/token"]));
+    const { manager, lines, exited, stderr } = startManagerAsPod(args);
 
-    const api = new URL((await kubectl(["config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"])).trim());
-    const home = join(work, "home");
-    mkdirSync(home, { recursive: true });
-    // In a pod: no kubeconfig anywhere, the API server's address in the Service environment.
-    const podEnv: NodeJS.ProcessEnv = { PATH: process.env["PATH"], HOME: home, KUBERNETES_SERVICE_HOST: api.hostname, KUBERNETES_SERVICE_PORT: api.port };
-    const manager: ChildProcess = spawn("unshare", ["--mount", "--propagation", "private", "bash", runAsPod, saDir, authDir, "--", process.execPath, managerBin, ...args], { env: podEnv, stdio: ["ignore", "pipe", "pipe"] });
-    const lines: Array<Record<string, unknown>> = [];
-    let stderr = "";
-    manager.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-    createInterface({ input: manager.stdout! }).on("line", (l) => {
-      try {
-        lines.push(JSON.parse(l) as Record<string, unknown>);
-      } catch {
-        lines.push({ msg: l });
-      }
-    });
-    const exited = new Promise<number | null>((resolve) => manager.once("exit", (code) => resolve(code)));
     const kne = async (cliArgs: string[], token?: string) => {
       try {
         const { stdout, stderr: err } = await run(process.execPath, [kneBin, ...cliArgs, "--server", `127.0.0.1:${apiPort}`], { env: { ...process.env, KUBECONFIG: "", ...(token !== undefined ? { KNE_AUTH_TOKEN: token } : { KNE_AUTH_TOKEN: "" }) }, maxBuffer: 16 << 20, timeout: 300_000 });
@@ -242,7 +275,7 @@ describe.skipIf(skip !== undefined)("the chart on the test environment's control
     };
     try {
       await until("the manager serving", 90_000, async () => {
-        if (manager.exitCode !== null) throw new Error(`the manager exited ${manager.exitCode}: ${stderr} ${JSON.stringify(lines.slice(-5))}`);
+        if (manager.exitCode !== null) throw new Error(`the manager exited ${manager.exitCode}: ${stderr()} ${JSON.stringify(lines.slice(-5))}`);
         return lines.some((l) => l["msg"] === "server started") ? true : undefined;
       });
       expect(lines.find((l) => l["msg"] === "security configured")).toMatchObject({ auth: true, tls: false });
@@ -277,14 +310,57 @@ describe.skipIf(skip !== undefined)("the chart on the test environment's control
       const forbidden = lines.filter((l) => /forbidden|"(status|statusCode|code)":403\b/i.test(JSON.stringify(l)));
       expect(forbidden, JSON.stringify(forbidden.slice(0, 3))).toEqual([]);
     } finally {
-      manager.kill("SIGTERM");
-      const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
-      if (code === null && manager.exitCode === null) manager.kill("SIGKILL");
-      await exited;
+      await stopManager(manager, exited);
     }
     expect(manager.exitCode).toBe(0);
     expect(lines.map((l) => l["msg"])).toEqual(expect.arrayContaining(["shutdown requested", "server stopped"]));
   }, 600_000);
+
+  it("serves TLS and mTLS from the files where the chart mounts its TLS Secret", async () => {
+    // A CA, the server's certificate for loopback, and a client certificate, as the TLS
+    // Secret (tls.crt, tls.key, ca.crt) would hold them.
+    const pki = join(work, "pki");
+    mkdirSync(pki, { recursive: true });
+    const openssl = (args: string[]) => run("openssl", args, { cwd: pki });
+    await openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=kne-chart-test-ca"]);
+    for (const [name, ext] of [["server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth"], ["client", "extendedKeyUsage=clientAuth"]] as const) {
+      writeFileSync(join(pki, `${name}.ext`), `${ext}\n`);
+      await openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`]);
+      await openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.crt`, "-days", "1", "-extfile", `${name}.ext`]);
+    }
+    const tlsDir = join(secretsDir(), "kne", "tls");
+    mkdirSync(tlsDir, { recursive: true });
+    writeFileSync(join(tlsDir, "tls.crt"), readFileSync(join(pki, "server.crt")));
+    writeFileSync(join(tlsDir, "tls.key"), readFileSync(join(pki, "server.key")));
+    writeFileSync(join(tlsDir, "client-ca.crt"), readFileSync(join(pki, "ca.crt")));
+
+    const text = await renderChart(helmBin, { namespace: NAMESPACE, set: [...imageTags, "tls.enabled=true", "tls.secretName=kne-api-tls", "tls.clientCaKey=ca.crt"] });
+    const deployment = manifests(text).find((o) => o.kind === "Deployment" && o.metadata.name === `${RELEASE}-topology-manager`)!;
+    const chartArgs = ((deployment["spec"] as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec.containers[0]!.args);
+    expect(chartArgs).toEqual(expect.arrayContaining(["--tls-cert", "/var/run/secrets/kne/tls/tls.crt", "--tls-key", "/var/run/secrets/kne/tls/tls.key", "--tls-client-ca", "/var/run/secrets/kne/tls/client-ca.crt"]));
+    const apiPort = await freePort();
+    const { manager, lines, exited, stderr } = startManagerAsPod(listenHere(chartArgs, apiPort, await freePort()));
+    try {
+      await until("the manager serving TLS", 90_000, async () => {
+        if (manager.exitCode !== null) throw new Error(`the manager exited ${manager.exitCode}: ${stderr()} ${JSON.stringify(lines.slice(-5))}`);
+        return lines.some((l) => l["msg"] === "server started") ? true : undefined;
+      });
+      expect(lines.find((l) => l["msg"] === "security configured")).toMatchObject({ tls: true, mtls: true, auth: true });
+      const baseUrl = `https://127.0.0.1:${apiPort}`;
+      const ca = readFileSync(join(pki, "ca.crt"));
+      const withCert = createGrpcTransport({ baseUrl, nodeOptions: { ca, cert: readFileSync(join(pki, "client.crt")), key: readFileSync(join(pki, "client.key")) } });
+      expect((await createClient(healthv1.Health, withCert).check({ service: "" })).status).toBe(healthv1.HealthCheckResponse_ServingStatus.SERVING);
+      const topologies = createClient(managerv1.TopologyService, withCert);
+      expect((await topologies.listTopologies({})).topologies).toEqual([]);
+      await expect(topologies.deleteTopology({ name: "nope" })).rejects.toMatchObject({ code: Code.Unauthenticated });
+      // No client certificate: the handshake is refused before any call.
+      const noCert = createClient(healthv1.Health, createGrpcTransport({ baseUrl, nodeOptions: { ca } }));
+      await expect(noCert.check({ service: "" }, { timeoutMs: 10_000 })).rejects.toBeInstanceOf(ConnectError);
+    } finally {
+      await stopManager(manager, exited);
+    }
+    expect(manager.exitCode).toBe(0);
+  }, 300_000);
 
   it("uninstalls everything the chart made and keeps the CRDs (as Helm does with crds/)", async () => {
     const r = await helm(helmBin, ["uninstall", RELEASE, "--namespace", NAMESPACE, "--wait", "--timeout", "5m"], helmEnv);
