@@ -139,12 +139,15 @@ describe("what the values make", () => {
     expect(crdRules.flatMap((r) => r.verbs).sort()).toEqual(["create", "get", "patch"]);
   });
 
-  it("refuses bad values with a message naming the value", async () => {
+  it("refuses bad values with a message naming the value (values.schema.json, then the templates' own checks)", async () => {
     const cases: Array<[string[], RegExp]> = [
-      [["logLevel=loud"], /logLevel "loud": must be one of fatal, error/],
-      [["topologyManager.operatorMode=operator"], /topologyManager.operatorMode "operator": must be auto, cr or pod/],
+      [["topologyManager.replica=2"], /at '\/topologyManager': additional properties 'replica' not allowed/],
+      [["logLevel=loud"], /at '\/logLevel': value must be one of 'fatal', 'error'/],
+      [["topologyManager.operatorMode=operator"], /at '\/topologyManager\/operatorMode': value must be one of 'auto', 'cr', 'pod'/],
+      [["topologyAgent.stateDir=relative/dir"], /at '\/topologyAgent\/stateDir'/],
+      [["topologyManager.port=70000"], /at '\/topologyManager\/port': maximum/],
       [["tls.enabled=true"], /tls.secretName is required when tls.enabled is true/],
-      [["topologyAgent.stateDir=relative/dir"], /topologyAgent.stateDir "relative\/dir": must be an absolute path/],
+      [["images.topologyManager.repository="], /at '\/images\/topologyManager\/repository': minLength/],
     ];
     for (const [set, message] of cases) await expect(renderChart(helmBin, { set })).rejects.toThrow(message);
   });
