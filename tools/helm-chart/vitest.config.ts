@@ -1,6 +1,6 @@
 // Tests of this package alone (the workspace config at the root runs every package). The
-// smoke test may build the control plane first (many minutes on a new machine), so the
-// timeouts are long; the test sets its own per-hook timeouts too, for the root config.
+// chart tests may build helm, kubeconform and a control plane first (many minutes on a new
+// machine), so the timeouts are long; each test sets its own too, for the root config.
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
