@@ -3,12 +3,15 @@
  * router transport; the default) or a topology-manager server (`--server ADDR` or
  * `KNE_SERVER`, gRPC over HTTP/2 cleartext). Commands use the same clients either way.
  */
-import { type Client, createClient, type Transport } from "@connectrpc/connect";
+import { readFileSync } from "node:fs";
+import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { managerv1 } from "@kne/proto";
 import { createFastGrpcTransport } from "@kne/rpc";
 import { UsageError } from "./usage-error";
 
 export const SERVER_ENV = "KNE_SERVER";
+/** The bearer token a --server requires on calls that change state (the value itself). */
+export const AUTH_TOKEN_ENV = "KNE_AUTH_TOKEN";
 
 /** Flags every command that talks to the manager takes. */
 export const connectionOptions = {
@@ -18,6 +21,7 @@ export const connectionOptions = {
   kubeconfig: { type: "string" },
   kubecfg: { type: "string" },
   "operator-mode": { type: "string" },
+  "auth-token-file": { type: "string" },
 } as const;
 
 /** The connection flags as parsed. */
@@ -28,6 +32,7 @@ export interface ConnectionFlags {
   kubeconfig?: string;
   kubecfg?: string;
   "operator-mode"?: string;
+  "auth-token-file"?: string;
 }
 
 export const connectionHelp = `      --server ADDR     a topology-manager to use (host:port or URL; also $${SERVER_ENV});
@@ -39,7 +44,9 @@ export const connectionHelp = `      --server ADDR     a topology-manager to use
       --kubeconfig F    the cluster's kubeconfig (also --kubecfg; default $KUBECONFIG,
                         else ~/.kube/config)
       --operator-mode M auto (default), cr or pod: vendors run by an operator upstream
-                        get its custom resource, or the pod it would make`;
+                        get its custom resource, or the pod it would make
+      --auth-token-file F  the bearer token of a --server that requires one (the file holds
+                        it; or the token itself in $${AUTH_TOKEN_ENV})`;
 
 export interface ManagerConnection {
   readonly where: string;
@@ -53,18 +60,44 @@ export function serverUrl(address: string): string {
   return /^https?:\/\//.test(address) ? address : `http://${address}`;
 }
 
+/** The token from --auth-token-file, else $KNE_AUTH_TOKEN; surrounding whitespace is not part of it. */
+export function bearerToken(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  const file = flags["auth-token-file"];
+  let token: string | undefined;
+  if (file !== undefined) {
+    try {
+      token = readFileSync(file, "utf8").trim();
+    } catch (err) {
+      throw new UsageError(`--auth-token-file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    if (token === "") throw new UsageError(`--auth-token-file ${file}: the file holds no token`);
+  } else {
+    token = env[AUTH_TOKEN_ENV]?.trim() || undefined;
+  }
+  if (token !== undefined && /\s/.test(token)) throw new UsageError(`${file !== undefined ? `--auth-token-file ${file}` : `$${AUTH_TOKEN_ENV}`}: the token must be one line without spaces`);
+  return token;
+}
+
 export async function connectManager(flags: ConnectionFlags): Promise<ManagerConnection> {
   const server = flags.server ?? (process.env[SERVER_ENV] || undefined);
   let transport: Transport;
   let close = async (): Promise<void> => undefined;
   let where: string;
+  if (server === undefined && flags["auth-token-file"] !== undefined) {
+    throw new UsageError("--auth-token-file is the token of a --server; the in-process manager asks for none");
+  }
   if (server !== undefined) {
     if (flags.backend !== undefined || flags.kubeconfig !== undefined || flags.kubecfg !== undefined || flags["operator-mode"] !== undefined) {
       throw new UsageError("--backend, --kubeconfig and --operator-mode configure the in-process manager; with --server, the server's own flags decide");
     }
+    const token = bearerToken(flags);
+    const interceptors: Interceptor[] = token === undefined ? [] : [(next) => (req) => {
+      req.header.set("authorization", `Bearer ${token}`);
+      return next(req);
+    }];
     // Unary calls on one raw HTTP/2 session (the lean client), watches through connect-node;
     // close() ends both connections, so the process can exit.
-    const fast = createFastGrpcTransport({ baseUrl: serverUrl(server) });
+    const fast = createFastGrpcTransport({ baseUrl: serverUrl(server), interceptors });
     transport = fast;
     close = () => fast.close();
     where = serverUrl(server);

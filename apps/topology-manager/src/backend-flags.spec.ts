@@ -22,6 +22,14 @@ describe("--backend, --kubeconfig, --operator-mode", () => {
     expect(choice([], { KUBECONFIG: "/root/.kube/config" })).toEqual({ kind: "local", operatorMode: "auto" });
   });
 
+  it("only checks the CRDs with --install-crds false (the Helm chart installs them)", () => {
+    expect(choice(["--backend", "kubernetes", "--install-crds", "false"])).toEqual({ kind: "kubernetes", operatorMode: "auto", installCrds: false });
+    expect(choice(["--backend", "kubernetes", "--install-crds", "true"])).toEqual({ kind: "kubernetes", operatorMode: "auto" });
+    expect(choice([], { KNE_BACKEND: "kubernetes", KNE_INSTALL_CRDS: "false" })).toMatchObject({ installCrds: false });
+    expect(() => choice(["--backend", "kubernetes", "--install-crds", "no"])).toThrow(/--install-crds "no": must be true or false/);
+    expect(() => choice(["--install-crds", "false"])).toThrow(/apply to --backend kubernetes/);
+  });
+
   it("refuses what cannot be meant, naming the flag", () => {
     expect(() => choice(["--backend", "k8s"])).toThrow(FlagError);
     expect(() => choice(["--backend", "k8s"])).toThrow(/--backend "k8s": must be local or kubernetes/);
@@ -32,6 +40,6 @@ describe("--backend, --kubeconfig, --operator-mode", () => {
 
   it("explains them in --help", () => {
     const help = topologyManagerHelp(topologyManagerCommand);
-    for (const flag of ["--backend", "--kubeconfig", "--operator-mode"]) expect(help).toContain(flag);
+    for (const flag of ["--backend", "--kubeconfig", "--operator-mode", "--install-crds"]) expect(help).toContain(flag);
   });
 });

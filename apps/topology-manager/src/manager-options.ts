@@ -24,6 +24,7 @@ export const managerEnv = {
   backend: "KNE_BACKEND",
   kubeconfig: "KUBECONFIG",
   operatorMode: "KNE_OPERATOR_MODE",
+  installCrds: "KNE_INSTALL_CRDS",
 } as const;
 
 /** Where topologies run: this host, or a Kubernetes cluster (`--backend kubernetes`). */
@@ -33,6 +34,8 @@ export interface BackendFlags {
   kubeconfig?: string;
   /** Vendors with an operator: "auto" (its CR when its CRD is installed, else the pod it would make), "cr", "pod". */
   operatorMode: "auto" | "cr" | "pod";
+  /** Apply the kne.dev CRDs at start (default); false only checks they are installed (the Helm chart installs them). */
+  installCrds?: boolean;
 }
 
 /** What the manager accepts by default: generous for a lab, bounded against accidents. */
@@ -88,6 +91,7 @@ export function parseManagerFlags(args: readonly string[], command: ServerComman
     "kubeconfig",
     "kubecfg",
     "operator-mode",
+    "install-crds",
   ]);
   if (server.help) return { help: true };
 
@@ -164,9 +168,16 @@ export function parseBackendFlags(values: Readonly<Record<string, string | undef
   if (values["kubeconfig"] !== undefined && values["kubecfg"] !== undefined) throw new FlagError("--kubeconfig and --kubecfg name the same thing: give one");
   const config = values["kubecfg"] !== undefined ? { value: values["kubecfg"], source: "--kubecfg" } : pick("kubeconfig", managerEnv.kubeconfig);
   if (config !== undefined && config.value.trim() === "") throw new FlagError(`${config.source} must not be empty`);
-  const explicit = values["kubeconfig"] !== undefined || values["kubecfg"] !== undefined || values["operator-mode"] !== undefined;
-  if (kind === "local" && explicit) throw new FlagError("--kubeconfig, --kubecfg and --operator-mode apply to --backend kubernetes");
-  return { kind, operatorMode, ...(kind === "kubernetes" && config ? { kubeconfig: resolve(config.value) } : {}) };
+  const crds = pick("install-crds", managerEnv.installCrds);
+  if (crds !== undefined && crds.value !== "true" && crds.value !== "false") throw new FlagError(`${crds.source} ${JSON.stringify(crds.value)}: must be true or false`);
+  const explicit = values["kubeconfig"] !== undefined || values["kubecfg"] !== undefined || values["operator-mode"] !== undefined || values["install-crds"] !== undefined;
+  if (kind === "local" && explicit) throw new FlagError("--kubeconfig, --kubecfg, --operator-mode and --install-crds apply to --backend kubernetes");
+  return {
+    kind,
+    operatorMode,
+    ...(kind === "kubernetes" && config ? { kubeconfig: resolve(config.value) } : {}),
+    ...(kind === "kubernetes" && crds?.value === "false" ? { installCrds: false } : {}),
+  };
 }
 
 function parseRuntimeFlags(values: Readonly<Record<string, string | undefined>>, env: Env): ManagerRuntimeFlags {
@@ -236,6 +247,10 @@ Manager flags (each also read from an environment variable; the flag wins):
                              vendors run by an operator upstream (cEOS, SR Linux, ...): its custom
                              resource (cr), the pod it would make (pod), or cr when the operator's
                              CRD is installed (auto, the default; also $${managerEnv.operatorMode})
+  --install-crds <true|false>
+                             apply the kne.dev CRDs at start (true, the default), or only check
+                             that they are installed (false: the Helm chart installs them, and
+                             the manager then needs no right to write CRDs; also $${managerEnv.installCrds})
   --state-dir <dir>          where topologies are kept (also $${managerEnv.stateDir};
                              default /var/lib/kne)
   --tls-cert <file>          serve TLS with this PEM certificate chain (also $${managerEnv.tlsCert});

@@ -50,6 +50,30 @@ export async function ensureCrds(client: KubeClient, crds: readonly KubeObject[]
   }
 }
 
+/**
+ * Checks, without changing anything, that the CRDs are installed and Established: for a
+ * client allowed only to read CRDs (the Helm chart installs them). The error names each
+ * missing CRD and where its manifest lives.
+ */
+export async function requireCrds(client: KubeClient, crds: readonly KubeObject[]): Promise<void> {
+  const problems: string[] = [];
+  for (const crd of crds) {
+    let got: (KubeObject & CrdStatus) | undefined;
+    try {
+      got = await client.get<KubeObject & CrdStatus>(resourceTypes.crd, undefined, crd.metadata.name);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      problems.push(`${crd.metadata.name} is not installed`);
+      continue;
+    }
+    const established = got.status?.conditions?.find((c) => c.type === "Established");
+    if (established?.status !== "True") problems.push(`${crd.metadata.name} is not Established (${established?.message ?? "no condition yet"})`);
+  }
+  if (problems.length > 0) {
+    throw new Error(`CustomResourceDefinitions missing: ${problems.join("; ")}; install them (kubectl apply -f deploy/crds/kne, or the Helm chart's crds/) or let the manager install them`);
+  }
+}
+
 /** Whether a CRD (`<plural>.<group>`) is installed. */
 export async function crdInstalled(client: KubeClient, name: string): Promise<boolean> {
   try {

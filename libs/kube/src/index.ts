@@ -18,7 +18,7 @@ export { TokenBucket, systemClock, type Clock, type RateLimit } from "./rate-lim
 export { Informer, type InformerEventType, type InformerHandler, type InformerOptions } from "./informer.ts";
 export { WorkQueue, type ReconcileResult, type WorkQueueOptions } from "./work-queue.ts";
 export { forEachConcurrently } from "./concurrency.ts";
-export { ensureCrds, readManifests, crdInstalled, kneCrdsDir } from "./crds.ts";
+export { ensureCrds, requireCrds, readManifests, crdInstalled, kneCrdsDir } from "./crds.ts";
 export {
   resourceTypes,
   resourcePath,

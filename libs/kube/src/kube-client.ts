@@ -53,6 +53,9 @@ export class RequestCounter {
   }
 }
 
+/** How long credentials read from the kubeconfig (or the in-cluster token file) are reused. */
+const CREDENTIAL_REFRESH_MS = 60_000;
+
 export function loadKubeConfig(path?: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   if (path) kc.loadFromFile(path);
@@ -68,6 +71,7 @@ export class KubeClient {
   private readonly limiter: TokenBucket;
   private readonly agent: Agent | HttpAgent;
   private tlsOptions: RequestOptions | undefined;
+  private tlsOptionsAt = 0;
   /** Types known by kind (`apiVersion/kind`): built-ins and ours, plus operator kinds registered later. */
   private readonly types = new Map<string, ResourceType>();
 
@@ -97,10 +101,13 @@ export class KubeClient {
   }
 
   private async options(method: string, path: string, headers: Record<string, string>): Promise<RequestOptions> {
-    if (!this.tlsOptions) {
+    // Read again now and then: in a pod the credential is a projected ServiceAccount token
+    // file that the kubelet replaces before it expires.
+    if (!this.tlsOptions || Date.now() - this.tlsOptionsAt > CREDENTIAL_REFRESH_MS) {
       const base: RequestOptions = {};
       await this.kc.applyToHTTPSOptions(base);
       this.tlsOptions = base;
+      this.tlsOptionsAt = Date.now();
     }
     return {
       ...this.tlsOptions,

@@ -12,11 +12,13 @@ import {
   DEFAULT_RATE_LIMIT,
   Informer,
   KNE_API_VERSION,
+  KNE_GROUP,
   KubeClient,
   type KubeObject,
   type RateLimit,
   WorkQueue,
   ensureCrds,
+  requireCrds,
   forEachConcurrently,
   isConflict,
   isNotFound,
@@ -63,11 +65,22 @@ export interface KubernetesBackendOptions {
   rateLimit?: RateLimit;
   /** Topologies reconciled at once. */
   reconcileConcurrency?: number;
-  /** Install (apply) the kne.dev CRDs at start (default true). */
+  /**
+   * Install (apply) the kne.dev CRDs at start (default true). When false they are only
+   * checked: a manager deployed by the Helm chart, whose CRDs the chart installs, needs no
+   * right to write CustomResourceDefinitions.
+   */
   installCrds?: boolean;
   /** Image pull secrets (in each topology's namespace) for the pods of every topology made here. */
   imagePullSecrets?: string[];
 }
+
+/** The kne.dev CRDs by name: what is checked when the manager does not install them (no manifest files needed). */
+const kneCrdRefs: KubeObject[] = ["topologies", "links", "devices"].map((plural) => ({
+  apiVersion: "apiextensions.k8s.io/v1",
+  kind: "CustomResourceDefinition",
+  metadata: { name: `${plural}.${KNE_GROUP}` },
+}));
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 const DELETE_TIMEOUT_MS = 5 * 60_000;
@@ -130,6 +143,7 @@ export class KubernetesBackend implements RuntimeBackend {
   private async startOnce(): Promise<void> {
     const started = Date.now();
     if (this.options.installCrds !== false) await ensureCrds(this.client, await readManifests(kneCrdsDir));
+    else await requireCrds(this.client, kneCrdRefs);
     const labelled = { labelSelector: TOPOLOGY_LABEL, onError: (err: unknown) => this.logger.warn({ err }, "watch failed; listing again") };
     const caches: ClusterCaches = {
       topologies: new Informer<TopologyObject>(this.client, resourceTypes.topology, { onError: labelled.onError }),
