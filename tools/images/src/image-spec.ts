@@ -5,7 +5,7 @@
  * and frozen before anything is built.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 
 export interface SharedLayerSpec {
   name: string;
@@ -74,6 +74,15 @@ const imageGlob = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._+@/*?-]+$/;
 
 type Json = Record<string, unknown>;
 
+/**
+ * A spec file's path as errors and the image history show it: relative to the workspace
+ * (deploy/images is two levels down), never to the current directory, which would make
+ * the image's config depend on where the build was started.
+ */
+function shownPath(imagesDir: string, file: string): string {
+  return relative(resolve(imagesDir, "..", ".."), file);
+}
+
 function readJson(file: string, shown: string): Json {
   let value: unknown;
   try {
@@ -115,7 +124,7 @@ function int(v: unknown, file: string, field: string, max = 2 ** 31 - 1): number
 
 export function loadSharedLayer(imagesDir: string, name: string, first: boolean): SharedLayerSpec {
   const file = join(imagesDir, "layers", `${name}.json`);
-  const shown = relative(process.cwd(), file);
+  const shown = shownPath(imagesDir, file);
   if (!existsSync(file)) throw new SpecError(shown, "(file)", `no such shared layer "${name}"`);
   const obj = readJson(file, shown);
   checkKeys(obj, ["description", "packages", "assumeInstalled"], shown, "");
@@ -139,7 +148,7 @@ export function loadSharedLayer(imagesDir: string, name: string, first: boolean)
 export function loadImageSpec(imagesDir: string, name: string): ImageSpec {
   const dir = join(imagesDir, name);
   const file = join(dir, "image.json");
-  const shown = relative(process.cwd(), file);
+  const shown = shownPath(imagesDir, file);
   if (!imageName.test(name)) throw new SpecError(shown, "(name)", `image names are lower-case letters, digits and dashes`);
   if (!existsSync(file)) throw new SpecError(shown, "(file)", "missing");
   const obj = readJson(file, shown);

@@ -101,6 +101,7 @@ async function main(argv: string[]): Promise<number> {
       const again = await buildAll(wanted, scratch, join(cacheRoot, "debs"));
       let differ = 0;
       for (const [i, b] of built.entries()) {
+        if (again[i]!.tag !== b.tag) throw new Error(`${b.name}: the inputs changed during the check (tag ${b.tag}, then ${again[i]!.tag}); run it again`);
         const same = again[i]!.digest === b.digest;
         if (!same) differ++;
         console.log(`reproducible: ${b.name} ${b.digest} ${same ? "==" : "!="} ${again[i]!.digest}`);

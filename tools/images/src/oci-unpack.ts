@@ -4,7 +4,7 @@
  * included). Used to run a built image's programs under chroot, and by the tests.
  */
 import { createReadStream } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { extractTarStream, unpackLayer } from "./tar-reader.ts";
@@ -32,6 +32,10 @@ export async function unpackImageArchive(archive: string, root: string): Promise
     const entry = index.manifests?.[0];
     if (!entry || index.manifests!.length !== 1) throw new Error(`${archive}: index.json should name exactly one manifest`);
     const manifest = JSON.parse(await readFile(blobPath(layout, entry.digest), "utf8")) as ManifestJson;
+    // Layers carry no entry for / itself; a root file system's top is 0755 (a temporary
+    // directory's 0700 would lock out the image's non-root users).
+    await mkdir(root, { recursive: true });
+    await chmod(root, 0o755);
     for (const layer of manifest.layers) {
       if (!layer.mediaType.endsWith("tar+gzip") && !layer.mediaType.endsWith(".tar")) throw new Error(`${archive}: layer ${layer.digest} is ${layer.mediaType}`);
       await unpackLayer(blobPath(layout, layer.digest), root, layer.mediaType.endsWith("gzip"));

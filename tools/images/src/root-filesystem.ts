@@ -98,6 +98,7 @@ export function skeletonEntries(): TarEntry[] {
     dir("proc"),
     dir("root", 0o700),
     dir("run"),
+    dir("run/lock", 0o1777),
     link("sbin", "usr/sbin"),
     dir("sys"),
     dir("tmp", 0o1777),
@@ -110,6 +111,9 @@ export function skeletonEntries(): TarEntry[] {
     dir("usr/sbin"),
     dir("var"),
     dir("var/lib"),
+    // What base-files' maintainer script makes: run-time state lives in /run.
+    link("var/lock", "../run/lock"),
+    link("var/run", "../run"),
     dir("var/tmp", 0o1777),
   ];
 }
