@@ -6,9 +6,10 @@
  * and the vendor daemons answer `--version`, FRR starts as its pod would and applies its
  * config, init-wait waits for interfaces. A second build from nothing gives the same digests.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +21,12 @@ const workspaceRoot = resolve(import.meta.dirname, "../../..");
 const cacheRoot = process.env.KNE_IMAGES_CACHE || "/var/cache/kne-images";
 const skipReason = process.getuid?.() !== 0 ? "the images test needs root (apt, chroot, namespaces)" : undefined;
 if (skipReason) console.log(`images: skipped: ${skipReason}`);
+// containerd is the real node's runtime (installed by its setup); where it is absent the import check says so.
+const containerdDir = process.env.KNE_CONTAINERD_BIN_DIR || "/usr/bin";
+const containerdSkip = ["containerd", "ctr"].every((b) => existsSync(join(containerdDir, b)))
+  ? undefined
+  : `no containerd in ${containerdDir} (Debian's containerd package; KNE_CONTAINERD_BIN_DIR names another folder)`;
+if (!skipReason && containerdSkip) console.log(`images: containerd import check skipped: ${containerdSkip}`);
 
 interface Listed {
   name: string;
@@ -234,4 +241,58 @@ describe.skipIf(skipReason !== undefined)("images built here, used without a con
       expect(again.digest, `${name} built twice`).toBe(first.digest);
     }
   }, 20 * 60_000);
+
+  it.skipIf(containerdSkip !== undefined)("containerd imports every archive under its ref and digest, and runs the host and manager images", async () => {
+    // A private containerd: its own root, state and socket, the CRI plugin off; stopped by its pid.
+    const dir = await mkdtemp(join(tmpdir(), "kne-containerd-"));
+    const config = [
+      "version = 2",
+      `root = "${dir}/root"`,
+      `state = "${dir}/state"`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      "[grpc]",
+      `  address = "${dir}/containerd.sock"`,
+      "[ttrpc]",
+      `  address = "${dir}/containerd-ttrpc.sock"`,
+      "[debug]",
+      '  address = ""',
+      "[metrics]",
+      '  address = ""',
+      "",
+    ].join("\n");
+    await writeFile(join(dir, "config.toml"), config);
+    const env = { PATH: `${containerdDir}:/usr/sbin:/usr/bin:/sbin:/bin` };
+    const daemon = spawn(join(containerdDir, "containerd"), ["--config", join(dir, "config.toml")], { env, stdio: "ignore" });
+    const ctr = (...args: string[]) =>
+      run(join(containerdDir, "ctr"), ["--address", join(dir, "containerd.sock"), "-n", "k8s.io", ...args], { env, timeout: 120_000, killSignal: "SIGKILL", maxBuffer: 16 << 20 });
+    try {
+      for (let i = 0; ; i++) {
+        if (await ctr("version").then(() => true, () => false)) break;
+        if (i > 100) throw new Error("the private containerd did not answer within 20 s");
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      for (const image of images) {
+        const r = await ctr("images", "import", image.file);
+        expect(r.stdout).toContain(`${image.ref} (${image.digest})`);
+      }
+      const listed = (await ctr("images", "ls", "-q")).stdout.split("\n");
+      for (const image of images) expect(listed).toContain(image.ref);
+      if (existsSync("/usr/sbin/runc") || existsSync(join(containerdDir, "runc"))) {
+        const host = images.find((i) => i.name === "host")!;
+        const shell = await ctr("run", "--rm", host.ref, `kne-images-host-${process.pid}`, "/bin/sh", "-c", "echo host image runs; ip -V");
+        expect(shell.stdout).toMatch(/host image runs[\s\S]*iproute2/);
+        const manager = images.find((i) => i.name === "topology-manager")!;
+        // ctr's command replaces entry point and arguments: give the image's entry point again.
+        const entrypoint = (await unpacked("topology-manager")).config.config.Entrypoint!;
+        const help = await ctr("run", "--rm", manager.ref, `kne-images-manager-${process.pid}`, ...entrypoint, "--help");
+        expect(help.stdout).toContain("Usage: topology-manager");
+      } else {
+        console.log("images: containerd imported every image; running them needs runc, which is not installed");
+      }
+    } finally {
+      daemon.kill("SIGTERM");
+      await new Promise((r) => (daemon.exitCode !== null ? r(undefined) : daemon.once("exit", r)));
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 10 * 60_000);
 });
