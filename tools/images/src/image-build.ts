@@ -10,7 +10,6 @@
  * tag is that key's prefix. Same key, same bytes: a rebuild from nothing gives the same
  * manifest digest (checked by `build.sh --check-reproducible` and the integration test).
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
@@ -265,8 +264,9 @@ export class ImageBuilder {
       await mkdir(dir, { recursive: true });
       const blob = await writeLayerBlob(entries, this.o.mtime, join(dir, "layer.tar.gz"));
       const meta = { ...blob, key, paths: entries.map((e) => e.path), busyboxApplets };
-      await writeFile(`${metaFile}.tmp`, JSON.stringify(meta));
-      await rename(`${metaFile}.tmp`, metaFile);
+      // Another checkout may build the same layer at the same time: each writes its own file.
+      await writeFile(`${metaFile}.${process.pid}`, JSON.stringify(meta));
+      await rename(`${metaFile}.${process.pid}`, metaFile);
       this.o.log(`  layer ${plan.name}: ${(blob.size / 1e6).toFixed(1)} MB compressed, ${(blob.unpackedSize / 1e6).toFixed(1)} MB unpacked, ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return { ...meta, file: join(dir, "layer.tar.gz") };
     } finally {
@@ -365,17 +365,8 @@ export class ImageBuilder {
       ...(spec.app ? { app: spec.app } : {}),
       user: spec.user,
     };
-    await writeFile(`${recordFile}.tmp`, JSON.stringify(record, null, 2) + "\n");
-    await rename(`${recordFile}.tmp`, recordFile);
+    await writeFile(`${recordFile}.${process.pid}`, JSON.stringify(record, null, 2) + "\n");
+    await rename(`${recordFile}.${process.pid}`, recordFile);
     return { ...record, cached: false };
   }
-}
-
-/** Runs a command with its output passed through (for nested builds). */
-export function runInherit(argv: readonly string[], cwd: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: "inherit" });
-    child.on("error", reject);
-    child.on("close", (code) => resolve(code ?? 1));
-  });
 }

@@ -50,8 +50,8 @@ async function writeLists(built: readonly BuiltImage[]): Promise<string> {
   await mkdir(cacheRoot, { recursive: true });
   const json = join(cacheRoot, "images.json");
   const records = built.map(({ name, ref, tag, digest, size, unpackedSize, file, vendor, app, user }) => ({ name, ref, tag, digest, size, unpackedSize, file, vendor, app, user }));
-  await writeFile(`${json}.tmp`, JSON.stringify({ images: records }, null, 2) + "\n");
-  await rename(`${json}.tmp`, json);
+  await writeFile(`${json}.${process.pid}`, JSON.stringify({ images: records }, null, 2) + "\n");
+  await rename(`${json}.${process.pid}`, json);
   const tsv = ["# name\tref\tdigest\tsize\tarchive", ...built.map((b) => `${b.name}\t${b.ref}\t${b.digest}\t${b.size}\t${b.file}`)].join("\n") + "\n";
   await writeFile(join(cacheRoot, "images.tsv"), tsv);
   return json;
