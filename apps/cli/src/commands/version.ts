@@ -1,15 +1,9 @@
 /** `kne version` — which kne this is, and on what. */
-import { readFileSync } from "node:fs";
+import { buildInfo } from "@kne/telemetry";
 import { parseArgs } from "node:util";
 import { ExitCode, type CliIo } from "../cli-io";
 import type { Command } from "../command";
 import { formatTable, outputOption, parseOutputFormat, writeStructured } from "../output";
-
-/** The version in this app's package.json: the one place it is written. */
-export function kneVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
-  return typeof manifest.version === "string" ? manifest.version : "unknown";
-}
 
 export const versionCommand: Command = {
   words: ["version"],
@@ -30,7 +24,7 @@ Examples:
   async run(args: string[], io: CliIo) {
     const { values } = parseArgs({ args, options: { ...outputOption }, allowPositionals: false, strict: true });
     const output = parseOutputFormat(values.output);
-    const info = { version: kneVersion(), node: process.version, platform: `${process.platform}/${process.arch}` };
+    const info = buildInfo();
     if (output === "table") {
       io.stdout.write(formatTable([["kne", info.version], ["node", info.node], ["platform", info.platform]]));
     } else {

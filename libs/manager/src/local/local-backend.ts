@@ -17,6 +17,7 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { hostname } from "node:os";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, readdir, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -100,8 +101,14 @@ export interface LocalBackendOptions {
   lockWaitMs?: number;
 }
 
-/** The supervisor's executable: found through the package (works from a bundle too), else beside this file. */
+/**
+ * The supervisor's executable. A built app (tools/scripts/build-app.mjs --supervisor) carries
+ * its own kne-supervisor.mjs beside the code that runs this; from sources it is found
+ * through the package, else beside this file.
+ */
 function supervisorBin(): string {
+  const built = fileURLToPath(new URL("./kne-supervisor.mjs", import.meta.url));
+  if (existsSync(built)) return built;
   try {
     return createRequire(import.meta.url).resolve("@kne/manager/supervisor");
   } catch {
