@@ -57,7 +57,7 @@ Examples:
         );
         await progress?.stop(r.status?.nodes);
         if (output !== "table") {
-          writeStructured(io.stdout, output, protoJson(managerv1.UpdateTopologyResponseSchema, create(managerv1.UpdateTopologyResponseSchema, r)));
+          await writeStructured(io.stdout, output, protoJson(managerv1.UpdateTopologyResponseSchema, create(managerv1.UpdateTopologyResponseSchema, r)));
         } else if (r.changes.length === 0) {
           io.stdout.write(`topology ${input.topology.name}: nothing to change\n`);
         } else {

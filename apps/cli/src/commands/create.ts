@@ -103,7 +103,7 @@ Examples:
         );
         await progress?.stop(response.status?.nodes);
         if (output !== "table") {
-          writeStructured(io.stdout, output, protoJson(managerv1.CreateTopologyResponseSchema, create(managerv1.CreateTopologyResponseSchema, response)));
+          await writeStructured(io.stdout, output, protoJson(managerv1.CreateTopologyResponseSchema, create(managerv1.CreateTopologyResponseSchema, response)));
         } else {
           if (!values.dryrun) io.stderr.write(`topology ${name} is ready (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
           writeForwards(io, response.topology!);

@@ -28,7 +28,7 @@ Examples:
     if (output === "table") {
       io.stdout.write(formatTable([["kne", info.version], ["node", info.node], ["platform", info.platform]]));
     } else {
-      writeStructured(io.stdout, output, info);
+      await writeStructured(io.stdout, output, info);
     }
     return ExitCode.ok;
   },
