@@ -175,7 +175,7 @@ async function ringRun(n: number, file: string): Promise<RingRun> {
   const createMs = await kne(["create", file, "-o", "json"]);
   const namespaces = await namespacesOf(name);
   if (namespaces !== n) throw new Error(`${name}: ${namespaces} namespaces exist after create, not ${n}`);
-  const deleteMs = await kne(["delete", name]);
+  const deleteMs = await kne(["delete", name, "-o", "json"]);
   made.delete(name);
   const left = await namespacesOf(name);
   if (left !== 0) throw new Error(`${name}: ${left} namespaces left after delete`);
@@ -221,7 +221,7 @@ async function closRun(): Promise<{ establishedMs: number; deleteMs: number; ses
     await manager.close();
   }
   const establishedMs = performance.now() - started;
-  const deleteMs = await kne(["delete", "frr-clos"]);
+  const deleteMs = await kne(["delete", "frr-clos", "-o", "json"]);
   made.delete("frr-clos");
   return { establishedMs, deleteMs, sessions: established };
 }
@@ -276,7 +276,7 @@ try {
   made.add("bench-ring-200");
   await kne(["create", file200, "-o", "json"]);
   const views = await interleaved({ bare, show: () => kne(["show", "bench-ring-200"]), list: () => kne(["list"]) });
-  await kne(["delete", "bench-ring-200"]);
+  await kne(["delete", "bench-ring-200", "-o", "json"]);
   made.delete("bench-ring-200");
   console.log(`  views: bare node ${secs(views.bare!)} s, show ${secs(views.show!)} s, list ${secs(views.list!)} s`);
   compare("kne show (200 nodes)", views.show!, "node -e 0", views.bare!, "<= 4x", views.show! <= 4 * views.bare!);
