@@ -1,5 +1,6 @@
 /** `kne version` — which kne this is, and on what. */
-import { buildInfo } from "@kne/telemetry";
+// The entry of its own, not @kne/telemetry: `kne version` need not load the logger and RPC interceptors.
+import { buildInfo } from "@kne/telemetry/build-info";
 import { parseArgs } from "node:util";
 import { ExitCode, type CliIo } from "../cli-io";
 import type { Command } from "../command";
