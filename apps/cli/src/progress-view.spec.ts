@@ -49,6 +49,10 @@ describe("progress view", () => {
     m.update("h2", "stopped", "deleted", 900);
     expect(m.done).toBe(2);
     expect(renderSummary(m, 1000)).toBe("2/2 stopped after 1.0s; slowest: h2 0.9s, h1 0.4s");
+    // The watch ended before h3's removal reached it; the delete returned: it is gone too.
+    m.update("h3", "ready", "", 0);
+    m.complete(1000);
+    expect(renderSummary(m, 1000)).toBe("3/3 stopped after 1.0s; slowest: h3 1.0s, h2 0.9s, h1 0.4s");
   });
 
   it("fills the bar in proportion", () => {

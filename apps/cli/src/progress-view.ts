@@ -63,6 +63,18 @@ export class ProgressModel {
     return undefined;
   }
 
+  /**
+   * The operation returned successfully: every node not failed is at the goal (a delete's
+   * watch may end before the last nodes' removal reaches it).
+   */
+  complete(now: number): void {
+    for (const n of this.nodes.values()) {
+      if (n.phase === "failed" || n.phase === this.goal) continue;
+      n.phase = this.goal;
+      n.doneAt = now;
+    }
+  }
+
   /** Nodes per phase, in a fixed order, phases with none left out. */
   counts(): [NodePhaseLabel, number][] {
     const counts = new Map<NodePhaseLabel, number>();

@@ -19,7 +19,7 @@ export interface ProgressPrinter {
    * Stops watching. The watch may lag the call that just returned, so the final node
    * states it carries (when given) are applied first; then the summary is printed.
    */
-  stop(finalNodes?: readonly managerv1.NodeStatus[]): Promise<void>;
+  stop(finalNodes?: readonly managerv1.NodeStatus[], options?: { succeeded?: boolean }): Promise<void>;
 }
 
 export type ProgressMode = "live" | "lines" | "verbose" | "quiet";
@@ -41,6 +41,7 @@ export function phaseName(phase: managerv1.NodePhase | managerv1.TopologyPhase, 
 /** What the display does with node changes; one per mode. */
 interface ProgressSink {
   node(n: managerv1.NodeStatus): void;
+  complete(): void;
   finish(): void;
 }
 
@@ -65,6 +66,7 @@ function liveSink(model: ProgressModel, io: CliIo): ProgressSink {
   timer.unref();
   draw();
   return {
+    complete: () => model.complete(Date.now()),
     node(n) {
       const error = model.update(n.name, phaseName(n.phase, "node") as NodePhaseLabel, n.message, Date.now());
       dirty = true;
@@ -92,6 +94,7 @@ function linesSink(model: ProgressModel, io: CliIo): ProgressSink {
   }, LINE_EVERY_MS);
   timer.unref();
   return {
+    complete: () => model.complete(Date.now()),
     node(n) {
       const error = model.update(n.name, phaseName(n.phase, "node") as NodePhaseLabel, n.message, Date.now());
       if (error) io.stderr.write(`${renderError(error, model, Date.now())}\n`);
@@ -121,6 +124,7 @@ function verboseSink(started: number, io: CliIo): ProgressSink {
       last.set(n.name, line);
       io.stderr.write(`${elapsed()}  ${n.name.padEnd(12)} ${line}\n`);
     },
+    complete() {},
     finish() {},
   };
 }
@@ -147,10 +151,11 @@ export function watchProgress(
     }
   })();
   return {
-    async stop(finalNodes) {
+    async stop(finalNodes, options) {
       abort.abort();
       await done;
       for (const n of finalNodes ?? []) sink.node(n);
+      if (options?.succeeded) sink.complete();
       sink.finish();
     },
   };

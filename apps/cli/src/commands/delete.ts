@@ -46,7 +46,7 @@ Examples:
       const progress = watchProgress(m, io, mode, { verb: "deleting", topology: name, started });
       try {
         await m.topology.deleteTopology({ name }, { timeoutMs: 120_000 });
-        await progress.stop();
+        await progress.stop(undefined, { succeeded: true });
         if (output !== "table") await writeStructured(io.stdout, output, { name, deleted: true });
         else io.stderr.write(`topology ${name} deleted (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
         return ExitCode.ok;
