@@ -20,6 +20,8 @@ if (!existsSync(main)) {
 }
 // Compiled code cached on disk (the OS temp dir, or NODE_COMPILE_CACHE): later starts skip parsing.
 module.enableCompileCache();
-// Stack traces name the TypeScript sources (dist/*.map).
-process.setSourceMapsEnabled(true);
+// Stack traces name the TypeScript sources (dist/*.map) where kne prints them: with
+// KNE_DEBUG set. Not always: an error whose stack is formatted with maps on parses the
+// 1.6 MB map first (~35 ms of a 100-node create, --cpu-prof), and kne shows users messages.
+if (process.env.KNE_DEBUG) process.setSourceMapsEnabled(true);
 await import(main.href);

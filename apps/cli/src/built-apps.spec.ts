@@ -17,9 +17,10 @@ const binOf = (app: string) => (app === "cli" ? "kne" : app);
 const scratch = mkdtempSync(join(tmpdir(), "kne-built-apps-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-async function node(args: string[], options: { cwd: string; executable?: string }): Promise<{ code: number; stdout: string; stderr: string }> {
+async function node(args: string[], options: { cwd: string; executable?: string; env?: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await execFileAsync(options.executable ?? process.execPath, args, { cwd: options.cwd, timeout: 30_000 });
+    const env = { ...process.env, ...options.env };
+    const { stdout, stderr } = await execFileAsync(options.executable ?? process.execPath, args, { cwd: options.cwd, timeout: 30_000, env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -75,9 +76,13 @@ describe("bin/kne.mjs from its dist alone", () => {
     expect(r.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^kne: not built \(no .*dist\/main\.mjs\): run 'npm run build'/)]);
   });
 
-  it("source maps name the TypeScript sources", () => {
-    const map = JSON.parse(readFileSync(join(workspaceRoot, "apps", "cli", "dist", "main.mjs.map"), "utf8")) as { sources: string[] };
-    expect(map.sources).toContain("../src/main.ts");
+  it("names TypeScript files and lines in the stack it prints with KNE_DEBUG", async () => {
+    const dir = existsSync(join(scratch, "cli")) ? join(scratch, "cli") : isolate("cli");
+    const r = await node([join(dir, "bin", "kne.mjs"), "topology", "generate", "ring", "3", "-O", join(dir, "no-such-dir", "ring.pb.txt")], { cwd: dir, env: { KNE_DEBUG: "1" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/at async Object\.run \(.*src\/commands\/topology-generate-ring\.ts:\d+:\d+\)/);
+    const plain = await node([join(dir, "bin", "kne.mjs"), "topology", "generate", "ring", "3", "-O", join(dir, "no-such-dir", "ring.pb.txt")], { cwd: dir });
+    expect(plain.stderr.trim().split("\n")).toHaveLength(1);
   });
 });
 
