@@ -40,4 +40,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "setup: installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# The apps and the CLI run from their built output (dist/); nx rebuilds only what changed.
+echo "setup: building the apps"
+if ! build_log="$(NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false npx nx run-many -t build --outputStyle=static 2>&1)"; then
+  printf '%s\n' "$build_log"
+  echo "setup: the build failed (above)" >&2
+  exit 1
+fi
 echo "setup: done (node $(node --version) in $node_bin)"

@@ -4,6 +4,9 @@
  */
 export interface TextSink {
   write(text: string): unknown;
+  /** A terminal (process.stderr has these): progress is drawn in place. */
+  isTTY?: boolean;
+  columns?: number;
 }
 
 export interface CliIo {

@@ -11,3 +11,18 @@ export interface Command {
   /** Runs with the arguments after the command words. Throws UsageError for a wrong command line. */
   run(args: string[], io: CliIo): Promise<ExitCode>;
 }
+
+/**
+ * A command as the registry lists it: what `kne --help` and dispatch need, and how to load
+ * the command itself (its module is imported only when it runs or shows its help).
+ */
+export interface CommandEntry {
+  words: readonly string[];
+  summary: string;
+  load(): Promise<Command>;
+}
+
+/** An entry for a command already in memory (tests). */
+export function loadedEntry(command: Command): CommandEntry {
+  return { words: command.words, summary: command.summary, load: async () => command };
+}

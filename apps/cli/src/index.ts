@@ -4,5 +4,5 @@
  */
 export { run } from "./run";
 export { ExitCode, processIo, type CliIo, type TextSink } from "./cli-io";
-export type { Command } from "./command";
+export { loadedEntry, type Command, type CommandEntry } from "./command";
 export { commands } from "./commands";

@@ -107,7 +107,7 @@ export async function connectManager(flags: ConnectionFlags): Promise<ManagerCon
     if (flags.kubeconfig !== undefined && flags.kubecfg !== undefined) throw new UsageError("--kubeconfig and --kubecfg name the same thing: give one");
     const { createEmbeddedKubernetesManager } = await import("@kne/manager");
     const kubeconfigPath = flags.kubeconfig ?? flags.kubecfg;
-    const embedded = createEmbeddedKubernetesManager({ ...(kubeconfigPath ? { kubeconfigPath } : {}), operatorMode: mode });
+    const embedded = await createEmbeddedKubernetesManager({ ...(kubeconfigPath ? { kubeconfigPath } : {}), operatorMode: mode });
     transport = embedded.transport;
     close = () => embedded.close();
     where = `in-process, cluster ${embedded.backend.client.server.origin}`;

@@ -1,7 +1,6 @@
 /**
  * The `-o/--output` flag: `table` for people (the default), `json` and `yaml` for programs.
  */
-import { stringify } from "yaml";
 import type { TextSink } from "./cli-io";
 import { UsageError } from "./usage-error";
 
@@ -19,9 +18,14 @@ export function parseOutputFormat(value: string | undefined): OutputFormat {
   return format as OutputFormat;
 }
 
-/** Writes a value for programs to read. */
-export function writeStructured(sink: TextSink, format: "json" | "yaml", value: unknown): void {
-  sink.write(format === "json" ? `${JSON.stringify(value, null, 2)}\n` : stringify(value, { lineWidth: 0 }));
+/** Writes a value for programs to read. The YAML library loads only when YAML is asked for. */
+export async function writeStructured(sink: TextSink, format: "json" | "yaml", value: unknown): Promise<void> {
+  if (format === "json") {
+    sink.write(`${JSON.stringify(value, null, 2)}\n`);
+    return;
+  }
+  const { toYaml } = await import("./yaml-output");
+  sink.write(toYaml(value));
 }
 
 /** Left-aligned columns, two spaces apart. */

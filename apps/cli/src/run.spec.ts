@@ -17,8 +17,16 @@ describe("kne", () => {
     expect(stderr).toContain("Usage:\n  kne COMMAND");
   });
 
+  it("lists each command with the words and summary its module gives it", async () => {
+    for (const entry of commands) {
+      const command = await entry.load();
+      expect({ words: command.words, summary: command.summary }).toEqual({ words: entry.words, summary: entry.summary });
+    }
+  });
+
   it("gives every command a --help (and -h, and 'kne help ...') with usage and examples", async () => {
-    for (const command of commands) {
+    for (const entry of commands) {
+      const command = await entry.load();
       for (const argv of [[...command.words, "--help"], [...command.words, "-h"], ["help", ...command.words]]) {
         const { code, stdout } = await runKne(argv);
         expect(code).toBe(0);

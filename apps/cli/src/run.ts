@@ -3,13 +3,13 @@
  * it. Help, usage errors and exit statuses are handled here once for every command.
  */
 import { ExitCode, type CliIo } from "./cli-io";
-import type { Command } from "./command";
+import type { CommandEntry } from "./command";
 import { commands as allCommands } from "./commands";
 import { isParseArgsError, UsageError } from "./usage-error";
 
 const helpFlags = new Set(["-h", "--help"]);
 
-function topLevelHelp(commands: readonly Command[]): string {
+function topLevelHelp(commands: readonly CommandEntry[]): string {
   const width = Math.max(...commands.map((c) => c.words.join(" ").length));
   const list = commands.map((c) => `  ${c.words.join(" ").padEnd(width)}   ${c.summary}`).join("\n");
   return `kne — Kubernetes Network Emulation: network topologies of routers and hosts, wired
@@ -33,7 +33,7 @@ Run 'kne COMMAND --help' for what a command does, its flags and examples.
 }
 
 /** Commands under a group word (`kne topology`), for its help. */
-function groupHelp(group: string, members: readonly Command[]): string {
+function groupHelp(group: string, members: readonly CommandEntry[]): string {
   const width = Math.max(...members.map((c) => c.words.join(" ").length));
   return `Usage:
   kne ${group} COMMAND [flags]
@@ -46,7 +46,7 @@ Run 'kne ${group} COMMAND --help' for details.
 }
 
 /** The command whose words start argv, longest match first. */
-function findCommand(commands: readonly Command[], argv: string[]): Command | undefined {
+function findCommand(commands: readonly CommandEntry[], argv: string[]): CommandEntry | undefined {
   return [...commands]
     .sort((a, b) => b.words.length - a.words.length)
     .find((command) => command.words.every((word, i) => argv[i] === word));
@@ -77,7 +77,7 @@ function usageMessage(error: Error): string {
 }
 
 /** Runs `kne` with argv (without `node` and the script) and returns the exit status. */
-export async function run(argv: readonly string[], io: CliIo, commands: readonly Command[] = allCommands): Promise<ExitCode> {
+export async function run(argv: readonly string[], io: CliIo, commands: readonly CommandEntry[] = allCommands): Promise<ExitCode> {
   const args = [...argv];
   if (args.length === 0) {
     io.stderr.write(topLevelHelp(commands));
@@ -85,14 +85,14 @@ export async function run(argv: readonly string[], io: CliIo, commands: readonly
   }
   if (helpFlags.has(args[0]!) || args[0] === "help") {
     const target = args[0] === "help" ? findCommand(commands, args.slice(1)) : undefined;
-    io.stdout.write(target ? target.help : topLevelHelp(commands));
+    io.stdout.write(target ? (await target.load()).help : topLevelHelp(commands));
     return ExitCode.ok;
   }
   if (args[0] === "--version") args[0] = "version";
   const global = takeLeadingOutputFlag(args);
 
-  const command = findCommand(commands, args);
-  if (!command) {
+  const entry = findCommand(commands, args);
+  if (!entry) {
     const members = commands.filter((c) => c.words.length > 1 && c.words[0] === args[0]);
     if (members.length > 0 && (args.length === 1 || helpFlags.has(args[1]!))) {
       // `kne topology` alone: show what it groups.
@@ -104,8 +104,9 @@ export async function run(argv: readonly string[], io: CliIo, commands: readonly
     return ExitCode.usage;
   }
 
-  const rest = [...args.slice(command.words.length), ...global];
-  const name = `kne ${command.words.join(" ")}`;
+  const rest = [...args.slice(entry.words.length), ...global];
+  const name = `kne ${entry.words.join(" ")}`;
+  const command = await entry.load();
   if (rest.some((arg) => helpFlags.has(arg))) {
     io.stdout.write(command.help);
     return ExitCode.ok;

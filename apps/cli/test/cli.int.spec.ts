@@ -32,7 +32,9 @@ describe("kne (the executable) on the local backend", () => {
   it("creates, shows, runs commands in, flips a link of, and deletes host-3node", async () => {
     const created = await kne(["create", "examples/host-3node/topology.pb.txt"]);
     expect(created.code, created.stderr).toBe(0);
-    expect(created.stderr).toMatch(/h1 +ready/);
+    // Not a terminal: no line per node, a summary (and a line a second while it lasts).
+    expect(created.stderr).toMatch(/^3\/3 ready after \d+\.\ds/m);
+    expect(created.stderr).not.toMatch(/h1 +ready/);
     expect(created.stdout).toMatch(/topology host-3node: running/);
 
     const shown = await kne(["show", "host-3node", "-o", "json"]);
@@ -58,6 +60,7 @@ describe("kne (the executable) on the local backend", () => {
     expect((await kne(["create", "examples/host-3node/topology.pb.txt"])).code).toBe(1);
     const deleted = await kne(["delete", "examples/host-3node/topology.pb.txt"]);
     expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stderr).toMatch(/^3\/3 stopped after \d+\.\ds/m);
     const gone = await kne(["show", "host-3node"]);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain("NotFound");

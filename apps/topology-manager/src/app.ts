@@ -1,5 +1,5 @@
 import type { Interceptor } from "@connectrpc/connect";
-import { KubernetesBackend, LocalBackend, type RuntimeBackend, createManagerServices, managerRegistrations } from "@kne/manager";
+import { LocalBackend, type RuntimeBackend, createKubernetesBackend, createManagerServices, managerRegistrations } from "@kne/manager";
 import { alpine, ceos, ciena, controller, forward, managerv1 } from "@kne/proto";
 import { authInterceptor, startServer, type RunningServer, type ServerCommand, type TlsOptions } from "@kne/rpc";
 import { startTelemetry, type Logger, type Telemetry } from "@kne/telemetry";
@@ -66,14 +66,19 @@ export async function createTopologyManagerApp(options: TopologyManagerAppOption
     });
   }
   const choice = options.backendChoice;
-  const backend =
-    options.backend ??
-    (choice?.kind === "kubernetes"
-      ? new KubernetesBackend({ kubeconfigPath: choice.kubeconfig, operatorMode: choice.operatorMode, installCrds: choice.installCrds, logger: options.logger.child({ component: "kubernetes-backend" }) })
-      : new LocalBackend({ stateDir: options.stateDir, logger: options.logger.child({ component: "local-backend" }), exclusive: true }));
-  // The kubernetes backend installs its CRDs and fills its caches before serving: a bad
-  // kubeconfig or an unreachable cluster fails the start, not the first call.
-  if (backend instanceof KubernetesBackend) await backend.start();
+  let backend: RuntimeBackend;
+  if (options.backend) {
+    backend = options.backend;
+  } else if (choice?.kind === "kubernetes") {
+    // Loaded only here: a manager over the local backend never loads the Kubernetes client.
+    const kubernetes = await createKubernetesBackend({ kubeconfigPath: choice.kubeconfig, operatorMode: choice.operatorMode, installCrds: choice.installCrds, logger: options.logger.child({ component: "kubernetes-backend" }) });
+    // It installs its CRDs and fills its caches before serving: a bad kubeconfig or an
+    // unreachable cluster fails the start, not the first call.
+    await kubernetes.start();
+    backend = kubernetes;
+  } else {
+    backend = new LocalBackend({ stateDir: options.stateDir, logger: options.logger.child({ component: "local-backend" }), exclusive: true });
+  }
   const services = createManagerServices(backend, { limits: { maxNodes: runtime.maxNodes, maxLinks: runtime.maxLinks } });
   if (telemetry) observeManager(telemetry.meter("@kne/topology-manager"), backend, services.watchHub, options.logger);
   const server = await startServer({

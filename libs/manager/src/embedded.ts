@@ -1,5 +1,6 @@
 /**
- * The manager in this process: the local (or kubernetes) backend behind the manager's
+ * The manager in this process: the local backend (or, through @kne/manager/kubernetes, the
+ * kubernetes one) behind the manager's
  * services, reached through a direct transport (unary calls pass their messages by
  * reference; streams go through Connect's router), so that callers (the `kne` CLI, tests)
  * use the same clients as with a remote topology-manager.
@@ -7,7 +8,6 @@
 import type { Transport } from "@connectrpc/connect";
 import { createDirectTransport } from "@kne/rpc";
 import type { RuntimeBackend } from "./backend.ts";
-import { KubernetesBackend, type KubernetesBackendOptions } from "./kubernetes/kubernetes-backend.ts";
 import { LocalBackend, type LocalBackendOptions } from "./local/local-backend.ts";
 import { createManagerServices, managerRegistrations } from "./services.ts";
 
@@ -18,10 +18,9 @@ export interface Embedded<B extends RuntimeBackend> {
 }
 
 export type EmbeddedManager = Embedded<LocalBackend>;
-export type EmbeddedKubernetesManager = Embedded<KubernetesBackend>;
 
 /** The manager's services over `backend`, in this process. */
-function embed<B extends RuntimeBackend>(backend: B): Embedded<B> {
+export function embed<B extends RuntimeBackend>(backend: B): Embedded<B> {
   const services = createManagerServices(backend);
   // A 100-node CreateTopology answer took ~50 ms to serialize and parse through the router.
   const transport = createDirectTransport(managerRegistrations(services));
@@ -36,9 +35,4 @@ function embed<B extends RuntimeBackend>(backend: B): Embedded<B> {
 
 export function createEmbeddedManager(options: LocalBackendOptions = {}): EmbeddedManager {
   return embed(new LocalBackend(options));
-}
-
-/** The manager in this process over a Kubernetes cluster (`kne --backend kubernetes`). */
-export function createEmbeddedKubernetesManager(options: KubernetesBackendOptions = {}): EmbeddedKubernetesManager {
-  return embed(new KubernetesBackend(options));
 }

@@ -11,8 +11,10 @@
  *   state in a state directory (`KNE_STATE_DIR`, default /var/lib/kne).
  * - `createEmbeddedManager(options)` — the manager in-process behind a router transport (what
  *   the `kne` CLI uses unless told of a server).
- * - `KubernetesBackend` — topologies as `kne.dev` objects (Topology, Link, Device) in a
- *   cluster, made real by the in-process `TopologyReconciler` over watch caches.
+ * - `createKubernetesBackend`, `createEmbeddedKubernetesManager` — topologies as `kne.dev`
+ *   objects in a cluster; async, because the backend and the Kubernetes client load only
+ *   then. The class itself: `@kne/manager/kubernetes` (an entry of its own, for tests and
+ *   benchmarks that build one directly).
  */
 export type {
   RuntimeBackend,
@@ -43,6 +45,6 @@ export { ManagementNetwork, defaultManagement, allocateAddresses, hostIfnameFor,
 export { StateStore, resolveStateDir, DEFAULT_STATE_DIR, STATE_DIR_ENV, type TopologyState, type NodeRecord, type NodeStatusFile } from "./local/state-store.ts";
 export { runSupervisor, type SupervisorOptions } from "./local/supervisor.ts";
 export { assignLinkUids, wiresRequest } from "./local/wires.ts";
-export { createEmbeddedManager, createEmbeddedKubernetesManager, type EmbeddedManager, type EmbeddedKubernetesManager } from "./embedded.ts";
-export { KubernetesBackend, type KubernetesBackendOptions } from "./kubernetes/kubernetes-backend.ts";
-export { TopologyReconciler, type OperatorModeOption } from "./kubernetes/topology-reconciler.ts";
+export { createEmbeddedManager, type Embedded, type EmbeddedManager } from "./embedded.ts";
+export { createKubernetesBackend, createEmbeddedKubernetesManager, type EmbeddedKubernetesManager } from "./kubernetes-loader.ts";
+export type { KubernetesBackend, KubernetesBackendOptions } from "./kubernetes/kubernetes-backend.ts";

@@ -7,7 +7,8 @@ import { managerv1, topo } from "@kne/proto";
 import { createLogger } from "@kne/telemetry";
 import { acquireTestenv, k8sSkipReason, TESTENV_UP_TIMEOUT_MS, type Testenv } from "@kne/testenv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KubernetesBackend, createManagerServices, registerManagerServices } from "../src/index.ts";
+import { createManagerServices, registerManagerServices } from "../src/index.ts";
+import { KubernetesBackend } from "../src/kubernetes/index.ts";
 
 const skip = k8sSkipReason !== undefined;
 if (skip) console.log(`kubernetes update test skipped: ${k8sSkipReason}`);

@@ -11,7 +11,8 @@ import { createLogger } from "@kne/telemetry";
 import { loadTopology } from "@kne/topology";
 import { acquireTestenv, k8sSkipReason, TESTENV_UP_TIMEOUT_MS, type Testenv } from "@kne/testenv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KubernetesBackend, createManagerServices, registerManagerServices } from "../src/index.ts";
+import { createManagerServices, registerManagerServices } from "../src/index.ts";
+import { KubernetesBackend } from "../src/kubernetes/index.ts";
 import { workspaceRoot } from "./helpers.ts";
 
 const skip = k8sSkipReason !== undefined;

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { createLogger, logLevelEnv, otlpEndpointEnv, parseLogLevel, startTelemetry, type Logger, type LogLevel, type Telemetry } from "@kne/telemetry";
+import { buildInfo, createLogger, logLevelEnv, otlpEndpointEnv, parseLogLevel, startTelemetry, type Logger, type LogLevel, type Telemetry } from "@kne/telemetry";
 
 /** How a server process describes itself in --help. */
 export interface ServerCommand {
@@ -203,6 +203,8 @@ export async function runServerCommand<S extends { close(): Promise<void> }>(
     return undefined;
   }
   const logger = createLogger({ name: command.name, level: flags.logLevel });
+  // First line of every server's log: which build, on which runtime (support starts here).
+  logger.info({ ...buildInfo(), pid: process.pid }, "process started");
   let server: S;
   let telemetry: Telemetry | undefined;
   try {

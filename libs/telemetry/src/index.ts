@@ -13,6 +13,7 @@
  * - `startTelemetry`: the process's SDK — W3C propagation, async context, spans over
  *   OTLP/HTTP (`OTEL_EXPORTER_OTLP_ENDPOINT`), metrics for Prometheus (`/metrics`) and OTLP.
  *   Log lines written inside a traced call carry `trace_id` and `span_id`.
+ * - `buildInfo`: the project's version and the Node.js runtime a process runs on.
  */
 export { createLogger, parseLogLevel, logLevels, logLevelEnv } from "./logger";
 export type { Logger, LoggerOptions, LogLevel } from "./logger";
@@ -24,3 +25,5 @@ export { grpcCodeName } from "./rpc-codes";
 export { metricsInterceptor, rpcDurationBucketsMs } from "./rpc-metrics";
 export { startTelemetry, parseListenAddress, otlpEndpointEnv } from "./telemetry-sdk";
 export type { Telemetry, TelemetryOptions } from "./telemetry-sdk";
+export { buildInfo } from "./build-info";
+export type { BuildInfo } from "./build-info";

@@ -18,7 +18,8 @@ import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { KubeClient, isNotFound, resourceTypes } from "@kne/kube";
-import { KubernetesBackend, createManagerServices, registerManagerServices } from "@kne/manager";
+import { createManagerServices, registerManagerServices } from "@kne/manager";
+import { KubernetesBackend } from "@kne/manager/kubernetes";
 import { managerv1, topo } from "@kne/proto";
 import { createLogger } from "@kne/telemetry";
 // The benchmark runs on the test control plane, as the Kubernetes integration tests do.

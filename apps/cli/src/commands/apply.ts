@@ -7,7 +7,7 @@ import { loadForManager, parseDuration, protoJson, reportError } from "../cli-su
 import type { Command } from "../command";
 import { connectionHelp, connectionOptions, withManager } from "../manager-client";
 import { formatTable, outputOption, parseOutputFormat, writeStructured } from "../output";
-import { watchProgress } from "../progress";
+import { progressMode, verboseOption, watchProgress } from "../progress";
 import { UsageError } from "../usage-error";
 
 export const applyCommand: Command = {
@@ -25,7 +25,9 @@ Usage:
 Flags:
       --dryrun          show the changes; make none
       --timeout D       fail when added nodes are not ready by then (default 5m)
-  -o, --output FORMAT   table (default), json or yaml
+  -v, --verbose         progress as a line per node and change (default: a live
+                        status on a terminal, a line a second otherwise)
+  -o, --output FORMAT   table (default), json or yaml (the result only: no progress)
 ${connectionHelp}
   -h, --help            Show this help
 
@@ -38,7 +40,7 @@ Examples:
   async run(args: string[], io: CliIo) {
     const { values, positionals } = parseArgs({
       args,
-      options: { ...outputOption, ...connectionOptions, dryrun: { type: "boolean" }, timeout: { type: "string" } },
+      options: { ...outputOption, ...verboseOption, ...connectionOptions, dryrun: { type: "boolean" }, timeout: { type: "string" } },
       allowPositionals: true,
       strict: true,
     });
@@ -49,15 +51,15 @@ Examples:
     if (!input) return ExitCode.failure;
     return withManager(values, async (m) => {
       const started = Date.now();
-      const progress = values.dryrun ? undefined : watchProgress(m, input.topology.name, io, started);
+      const progress = watchProgress(m, io, values.dryrun ? "quiet" : progressMode(io, values), { verb: "applying", topology: input.topology.name, started });
       try {
         const r = await m.topology.updateTopology(
           { topology: input.topology, dryRun: values.dryrun ?? false, baseDir: input.loaded.baseDir ?? "", timeout: { seconds: BigInt(Math.ceil(timeoutMs / 1000)), nanos: 0 } },
           { timeoutMs: timeoutMs + 30_000 },
         );
-        await progress?.stop(r.status?.nodes);
+        await progress.stop(r.status?.nodes);
         if (output !== "table") {
-          writeStructured(io.stdout, output, protoJson(managerv1.UpdateTopologyResponseSchema, create(managerv1.UpdateTopologyResponseSchema, r)));
+          await writeStructured(io.stdout, output, protoJson(managerv1.UpdateTopologyResponseSchema, create(managerv1.UpdateTopologyResponseSchema, r)));
         } else if (r.changes.length === 0) {
           io.stdout.write(`topology ${input.topology.name}: nothing to change\n`);
         } else {
@@ -68,7 +70,7 @@ Examples:
         }
         return ExitCode.ok;
       } catch (error) {
-        await progress?.stop();
+        await progress.stop();
         return reportError("kne apply", error, io);
       }
     });

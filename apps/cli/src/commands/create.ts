@@ -9,7 +9,7 @@ import { loadForManager, parseDuration, protoJson, reportError } from "../cli-su
 import type { Command } from "../command";
 import { connectionHelp, connectionOptions, withManager } from "../manager-client";
 import { outputOption, parseOutputFormat, writeStructured } from "../output";
-import { watchProgress } from "../progress";
+import { progressMode, verboseOption, watchProgress } from "../progress";
 import { UsageError } from "../usage-error";
 import { writeTopologyTable } from "./show";
 
@@ -48,7 +48,9 @@ Flags:
       --image-pull-secret NAME
                         kubernetes backend: a Secret in the topology's namespace
                         that its pods pull images with (repeat for several)
-  -o, --output FORMAT   table (default), json or yaml
+  -v, --verbose         progress as a line per node and change (default: a live
+                        status on a terminal, a line a second otherwise)
+  -o, --output FORMAT   table (default), json or yaml (the result only: no progress)
 ${connectionHelp}
   -h, --help            Show this help
 
@@ -66,6 +68,7 @@ Examples:
       args,
       options: {
         ...outputOption,
+        ...verboseOption,
         ...connectionOptions,
         dryrun: { type: "boolean" },
         timeout: { type: "string" },
@@ -86,8 +89,9 @@ Examples:
     const name = input.topology.name;
     return withManager(values, async (m) => {
       const started = Date.now();
-      const progress = values.dryrun ? undefined : watchProgress(m, name, io, started);
-      if (!values.dryrun) io.stderr.write(`creating topology ${name} (${input.topology.nodes.length} nodes, ${input.topology.links.length} links) — ${m.where}\n`);
+      const mode = values.dryrun ? "quiet" : progressMode(io, values);
+      if (mode !== "quiet") io.stderr.write(`creating topology ${name} (${input.topology.nodes.length} nodes, ${input.topology.links.length} links) — ${m.where}\n`);
+      const progress = watchProgress(m, io, mode, { verb: "creating", topology: name, expected: input.topology.nodes.length, started });
       try {
         const response = await m.topology.createTopology(
           {
@@ -101,9 +105,9 @@ Examples:
           },
           { timeoutMs: timeoutMs + 30_000 },
         );
-        await progress?.stop(response.status?.nodes);
+        await progress.stop(response.status?.nodes);
         if (output !== "table") {
-          writeStructured(io.stdout, output, protoJson(managerv1.CreateTopologyResponseSchema, create(managerv1.CreateTopologyResponseSchema, response)));
+          await writeStructured(io.stdout, output, protoJson(managerv1.CreateTopologyResponseSchema, create(managerv1.CreateTopologyResponseSchema, response)));
         } else {
           if (!values.dryrun) io.stderr.write(`topology ${name} is ready (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
           writeForwards(io, response.topology!);
@@ -111,7 +115,7 @@ Examples:
         }
         return ExitCode.ok;
       } catch (error) {
-        await progress?.stop();
+        await progress.stop();
         const code = reportError("kne create", error, io);
         if (error instanceof ConnectError && [Code.DeadlineExceeded, Code.FailedPrecondition, Code.Internal].includes(error.code) && /nodes|supervisor/.test(error.rawMessage) && !values.dryrun) {
           io.stderr.write(`see 'kne show ${name}' and 'kne logs ${name} NODE'; 'kne delete ${name}' removes what was made\n`);

@@ -40,7 +40,7 @@ Examples:
     return withManager(values, async (m) => {
       try {
         const r = await m.link.listLinks({ topology: name, node: values.node ?? "" });
-        if (output !== "table") writeStructured(io.stdout, output, protoJson(managerv1.ListLinksResponseSchema, create(managerv1.ListLinksResponseSchema, r)));
+        if (output !== "table") await writeStructured(io.stdout, output, protoJson(managerv1.ListLinksResponseSchema, create(managerv1.ListLinksResponseSchema, r)));
         else writeLinkTable(io, r.links);
         return ExitCode.ok;
       } catch (error) {

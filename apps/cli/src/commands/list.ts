@@ -36,7 +36,7 @@ Examples:
       try {
         const r = await m.topology.listTopologies({});
         if (output !== "table") {
-          writeStructured(io.stdout, output, protoJson(managerv1.ListTopologiesResponseSchema, create(managerv1.ListTopologiesResponseSchema, r)));
+          await writeStructured(io.stdout, output, protoJson(managerv1.ListTopologiesResponseSchema, create(managerv1.ListTopologiesResponseSchema, r)));
         } else if (r.topologies.length === 0) {
           io.stderr.write("no topologies\n");
         } else {

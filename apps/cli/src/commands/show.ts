@@ -66,7 +66,7 @@ Examples:
     return withManager(values, async (m) => {
       try {
         const r = await m.topology.getTopology({ name });
-        if (output !== "table") writeStructured(io.stdout, output, protoJson(managerv1.GetTopologyResponseSchema, create(managerv1.GetTopologyResponseSchema, r)));
+        if (output !== "table") await writeStructured(io.stdout, output, protoJson(managerv1.GetTopologyResponseSchema, create(managerv1.GetTopologyResponseSchema, r)));
         else writeTopologyTable(io, r.topology!, r.status!);
         return ExitCode.ok;
       } catch (error) {

@@ -56,7 +56,7 @@ Examples:
         }
         const r = await m.topology.listServices({ topology: name });
         if (output !== "table") {
-          writeStructured(io.stdout, output, protoJson(managerv1.ListServicesResponseSchema, create(managerv1.ListServicesResponseSchema, r)));
+          await writeStructured(io.stdout, output, protoJson(managerv1.ListServicesResponseSchema, create(managerv1.ListServicesResponseSchema, r)));
         } else if (r.endpoints.length === 0) {
           io.stderr.write(`topology ${name}: no node has services\n`);
         } else {

@@ -100,7 +100,7 @@ Examples:
     const report: ValidationReport = { valid: files.every((f) => f.valid), files };
 
     if (output !== "table") {
-      writeStructured(io.stdout, output, report);
+      await writeStructured(io.stdout, output, report);
     } else {
       for (const file of files) {
         for (const problem of file.errors) io.stderr.write(`${formatProblem(problem)}\n`);

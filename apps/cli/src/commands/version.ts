@@ -1,15 +1,10 @@
 /** `kne version` — which kne this is, and on what. */
-import { readFileSync } from "node:fs";
+// The entry of its own, not @kne/telemetry: `kne version` need not load the logger and RPC interceptors.
+import { buildInfo } from "@kne/telemetry/build-info";
 import { parseArgs } from "node:util";
 import { ExitCode, type CliIo } from "../cli-io";
 import type { Command } from "../command";
 import { formatTable, outputOption, parseOutputFormat, writeStructured } from "../output";
-
-/** The version in this app's package.json: the one place it is written. */
-export function kneVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
-  return typeof manifest.version === "string" ? manifest.version : "unknown";
-}
 
 export const versionCommand: Command = {
   words: ["version"],
@@ -30,11 +25,11 @@ Examples:
   async run(args: string[], io: CliIo) {
     const { values } = parseArgs({ args, options: { ...outputOption }, allowPositionals: false, strict: true });
     const output = parseOutputFormat(values.output);
-    const info = { version: kneVersion(), node: process.version, platform: `${process.platform}/${process.arch}` };
+    const info = buildInfo();
     if (output === "table") {
       io.stdout.write(formatTable([["kne", info.version], ["node", info.node], ["platform", info.platform]]));
     } else {
-      writeStructured(io.stdout, output, info);
+      await writeStructured(io.stdout, output, info);
     }
     return ExitCode.ok;
   },

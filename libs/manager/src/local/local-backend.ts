@@ -17,6 +17,7 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { hostname } from "node:os";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, readdir, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -102,8 +103,14 @@ export interface LocalBackendOptions {
   lockWaitMs?: number;
 }
 
-/** The supervisor's executable: found through the package (works from a bundle too), else beside this file. */
+/**
+ * The supervisor's executable. A built app (tools/scripts/build-app.mjs --supervisor) carries
+ * its own kne-supervisor.mjs beside the code that runs this; from sources it is found
+ * through the package, else beside this file.
+ */
 function supervisorBin(): string {
+  const built = fileURLToPath(new URL("./kne-supervisor.mjs", import.meta.url));
+  if (existsSync(built)) return built;
   try {
     return createRequire(import.meta.url).resolve("@kne/manager/supervisor");
   } catch {
@@ -531,7 +538,7 @@ export class LocalBackend implements RuntimeBackend {
       if (signal?.aborted) {
         throw new ManagerError("CANCELLED", `the caller cancelled the create of ${state.name} while its nodes were starting; what was made stays ('kne show ${state.name}', 'kne delete ${state.name}')`);
       }
-      const statuses = await Promise.all(names.map(async (n) => ({ name: n, status: await this.nodeStatus(state, n) })));
+      const statuses = names.map((n) => ({ name: n, status: this.nodeStatus(state, n) }));
       for (const { name, status } of statuses) {
         const key = `${status.phase}\u0000${status.message}`;
         if (last.get(name) !== key) {
@@ -558,11 +565,16 @@ export class LocalBackend implements RuntimeBackend {
     }
   }
 
-  private async nodeStatus(state: TopologyState, node: string): Promise<{ phase: NodePhaseName; message: string; file?: NodeStatusFile }> {
+  private nodeStatus(state: TopologyState, node: string): { phase: NodePhaseName; message: string; file?: NodeStatusFile } {
     const record = state.nodes[node];
     if (!record) return { phase: "PENDING", message: "not made" };
     if (record.failed) return { phase: "FAILED", message: record.failed };
-    const file = await this.store.readNodeStatus(state.name, node).catch(() => undefined);
+    let file: NodeStatusFile | undefined;
+    try {
+      file = this.store.readNodeStatusSync(state.name, node);
+    } catch {
+      file = undefined; // half-written or unreadable: as if not there yet
+    }
     if (!file) {
       if (state.phase === "DELETING") return { phase: "STOPPED", message: "deleted" };
       if (record.settled) return { ...record.settled };
@@ -679,8 +691,8 @@ export class LocalBackend implements RuntimeBackend {
     const unsupervised = state.supervisor === undefined;
     // Host port forwards run in the supervisor: reported only while it runs.
     const forwards = supervising ? ((await readForwards(this.store, state.name))?.forwards ?? []) : [];
-    // One status file per node: read side by side (one after the other cost ~30 ms at 100 nodes).
-    const statuses = await mapLimit(resolved.nodes, 16, (node) => this.nodeStatus(state, node.name));
+    // One status file per node, read synchronously (see readNodeStatusSync).
+    const statuses = resolved.nodes.map((node) => this.nodeStatus(state, node.name));
     const host = hostname();
     const nodes: managerv1.NodeStatus[] = [];
     for (let i = 0; i < resolved.nodes.length; i++) {

@@ -1,23 +1,11 @@
 /**
  * Entry of the supervisor process: `kne-supervisor TOPOLOGY` with KNE_STATE_DIR set.
- * Logs (pino JSON lines) go to the topology's supervisor.log.
+ *
+ * Starts the compile cache before anything else loads (a topology's create waits for its
+ * supervisor to start: every start is on that path), then runs supervisor-run.ts.
  */
-import { createLogger } from "@kne/telemetry";
-import { pino } from "pino";
-import { StateStore, resolveStateDir } from "./state-store.ts";
-import { runSupervisor } from "./supervisor.ts";
+import module from "node:module";
 
-const topology = process.argv[2];
-if (!topology) {
-  process.stderr.write("usage: kne-supervisor TOPOLOGY (with KNE_STATE_DIR set)\n");
-  process.exit(2);
-}
-const stateDir = resolveStateDir();
-const store = new StateStore(stateDir);
-const logger = createLogger({ name: "kne-supervisor", destination: pino.destination({ dest: store.supervisorLog(topology), sync: true, mkdir: true }) });
-process.on("uncaughtException", (err) => {
-  logger.error({ err }, "supervisor failed");
-  process.exit(1);
-});
-await runSupervisor({ stateDir, topology, logger });
-process.exit(0);
+// Typed loosely: the pinned @types/node predates enableCompileCache (Node >= 22.1).
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+await import("./supervisor-run.ts");
