@@ -38,4 +38,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "setup: installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-echo "setup: done (node $(node --version) in $node_bin)"
+# `kne` and this `node` in one directory a user puts first on PATH (see the README).
+kne_bin="$(bash tools/setup/install-launcher.sh "$node_bin")"
+echo "setup: done (node $(node --version); kne and node in $kne_bin: export PATH=$kne_bin:\$PATH)"
