@@ -23,6 +23,9 @@ import { parseArgs, promisify } from "node:util";
 const execFileAsync = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const thisCheckout = resolve(here, "..", "..", "..");
+// `npm run -w` starts scripts in the workspace's folder: paths on the command line are
+// meant from where npm was called.
+const callerDir = process.env["INIT_CWD"] ?? process.cwd();
 
 const { values: flags } = parseArgs({
   options: {
@@ -120,8 +123,8 @@ for (const path of flags.node) {
   const { stdout } = await execFileAsync(path, ["--version"]);
   runtimes.push({ path, version: stdout.trim() });
 }
-const pairs: Pair[] = flags.checkout.flatMap((c) => runtimes.map((runtime) => ({ runtime, checkout: resolve(c) })));
-const files = [largestExample(), ...flags.file.map((f) => resolve(f))];
+const pairs: Pair[] = flags.checkout.flatMap((c) => runtimes.map((runtime) => ({ runtime, checkout: resolve(callerDir, c) })));
+const files = [largestExample(), ...flags.file.map((f) => resolve(callerDir, f))];
 const label = (p: Pair) => `node ${p.runtime.version}${flags.checkout.length > 1 ? `, ${p.checkout === thisCheckout ? "this checkout" : p.checkout}` : ""}`;
 const fmt = (v: number | string) => (typeof v === "number" ? (v / 1000).toFixed(3) : v);
 
