@@ -80,7 +80,8 @@ function median(values: readonly number[]): number {
 function firstErrorLine(e: unknown): string {
   const err = e as { stderr?: string; stdout?: string; message?: string };
   const text = `${err.stderr ?? ""}\n${err.stdout ?? ""}`;
-  const line = text.split("\n").find((l) => /Error|error:/.test(l)) ?? err.message ?? String(e);
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const line = lines.find((l) => /Error|error:|failed:/.test(l)) ?? lines.at(-1) ?? err.message ?? String(e);
   return line.trim().slice(0, 100);
 }
 
