@@ -47,4 +47,6 @@ if ! build_log="$(NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false npx nx run-many 
   echo "setup: the build failed (above)" >&2
   exit 1
 fi
-echo "setup: done (node $(node --version) in $node_bin)"
+# `kne` and this `node` in one directory a user puts first on PATH (see the README).
+kne_bin="$(bash tools/setup/install-launcher.sh "$node_bin")"
+echo "setup: done (node $(node --version); kne and node in $kne_bin: export PATH=$kne_bin:\$PATH)"
