@@ -69,6 +69,9 @@ const builtinsAsRequire = {
     b.onResolve({ filter: /^node:|^[a-z_]+(\/[a-z_]+)?$/ }, (a) => {
       const bare = a.path.replace(/^node:/, "");
       if (!isBuiltin(bare) || a.namespace === "builtin-as-require") return undefined;
+      // `await import("http")` destructures named exports, which a CommonJS wrapper gives only
+      // as `default`: a dynamic import stays a real one (it is paid for only when it runs).
+      if (a.kind === "dynamic-import") return { path: `node:${bare}`, external: true };
       return { path: bare, namespace: "builtin-as-require" };
     });
     b.onLoad({ filter: /.*/, namespace: "builtin-as-require" }, (a) => ({
