@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type DebianPackage, fetchPackages, mergedUsrPath, resolveClosure, run, unpackPackages } from "./debian-packages.ts";
@@ -55,7 +55,7 @@ export interface BuiltImage {
 type LayerPlan =
   | { kind: "packages"; name: string; packages: DebianPackage[]; prune: string[]; skeleton: boolean }
   | { kind: "node"; name: string; version: string; binary: string; binarySha256: string }
-  | { kind: "app"; name: string; app: string; bundleSha256: string; deps: Record<string, string>; depsOrigin: string; lockSha256: string };
+  | { kind: "app"; name: string; app: string; distSha256: string; deps: Record<string, string>; depsOrigin: string; lockSha256: string };
 
 interface CachedLayer extends LayerBlob {
   key: string;
@@ -193,7 +193,8 @@ export class ImageBuilder {
         kind: "app",
         name: spec.app,
         app: spec.app,
-        bundleSha256: await sha256OfFile(join(appDir, "dist", "main.mjs")),
+        // The whole build output: the entry, the chunks it splits into, and their source maps.
+        distSha256: treeHash(join(appDir, "dist")),
         deps: deps.dependencies,
         depsOrigin: deps.origin,
         lockSha256: await sha256OfFile(join(this.o.workspaceRoot, "package-lock.json")),
@@ -252,9 +253,8 @@ export class ImageBuilder {
         const appDir = join(this.o.workspaceRoot, "apps", plan.app);
         const target = join(stage, "opt", "kne", plan.app);
         await mkdir(target, { recursive: true });
-        const bundle = await readFile(join(appDir, "dist", "main.mjs"));
-        if (sha256(bundle) !== plan.bundleSha256) throw new Error(`apps/${plan.app}/dist/main.mjs changed during the build`);
-        await writeFile(join(target, "main.mjs"), bundle);
+        await cp(join(appDir, "dist"), target, { recursive: true });
+        if (treeHash(target) !== plan.distSha256) throw new Error(`apps/${plan.app}/dist changed during the build`);
         const copied = await copyRuntimePackages({ origin: plan.depsOrigin as "bundle imports", dependencies: plan.deps }, appDir, this.o.workspaceRoot, target);
         await writeFile(join(target, "runtime-packages.txt"), copied.join("\n") + "\n");
         this.o.log(`  ${plan.app}: ${copied.length} npm packages (list from ${plan.depsOrigin})`);
@@ -325,7 +325,8 @@ export class ImageBuilder {
     let entrypoint = spec.entrypoint;
     if (spec.app && entrypoint.length === 0) {
       const node = await this.projectNode();
-      entrypoint = [`/${nodePrefixInImage(node.version)}/bin/node`, `/opt/kne/${spec.app}/main.mjs`];
+      // Source maps on, as the app's bin turns them on: stack traces name the TypeScript lines.
+      entrypoint = [`/${nodePrefixInImage(node.version)}/bin/node`, "--enable-source-maps", `/opt/kne/${spec.app}/main.mjs`];
     }
     const configBytes = imageConfig({
       created,
