@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
@@ -8,6 +8,7 @@ import { fieldViolationsOf } from "@kne/rpc";
 import { describe, expect, it } from "vitest";
 import type { RuntimeBackend, TopologyView } from "./backend.ts";
 import { ManagerError } from "./errors.ts";
+import { KubecfgClusters, type StartableBackend } from "./kubernetes/kubecfg-clusters.ts";
 import { type ManagerServiceOptions, createManagerServices, registerManagerServices } from "./services.ts";
 
 /** A backend that records calls and answers from memory. */
@@ -205,5 +206,45 @@ describe("manager services", () => {
       rmSync(existing, { force: true });
     }
     expect(backend.calls).toEqual(["create lab"]);
+  });
+
+  it("sends upstream's calls to the cluster a kubecfg named at create: Show, Push, Reset and Delete follow the topology's name", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kne-kubecfg-routing-"));
+    const kubeconfig = (server: string) =>
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "${server}"}\nusers:\n- name: u\n  user: {token: t}\n` +
+      "contexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n";
+    writeFileSync(join(dir, "b.yaml"), kubeconfig("https://127.0.0.1:7443"));
+    const own = fakeBackend();
+    const other = Object.assign(fakeBackend(), { start: async () => {} });
+    const kubecfgClusters = new KubecfgClusters({ own: { backend: own, server: "https://127.0.0.1:6443" }, allowedDir: dir, createBackend: async () => other as StartableBackend });
+    try {
+      const { upstream } = clients(own, { kubecfgClusters });
+      const created = await upstream.createTopology({ topology: { name: "lab", nodes: [host("h1")] }, kubecfg: "b.yaml" });
+      expect(created.topologyName).toBe("lab");
+      expect(other.calls).toEqual(["create lab"]);
+      expect(own.calls).toEqual([]);
+      expect(await upstream.showTopology({ topologyName: "lab" })).toMatchObject({ state: controller.TopologyState.RUNNING, topology: { name: "lab" } });
+      await upstream.pushConfig({ topologyName: "lab", deviceName: "h1", config: new TextEncoder().encode("x") });
+      await upstream.resetConfig({ topologyName: "lab", deviceName: "h1" });
+      // One name, one cluster: not again in the manager's own.
+      await expect(upstream.createTopology({ topology: { name: "lab", nodes: [host("h1")] } })).rejects.toMatchObject({
+        code: Code.AlreadyExists,
+        rawMessage: `topology lab already exists in the cluster of kubecfg "${join(dir, "b.yaml")}"`,
+      });
+      // The other cluster's own refusal says which cluster it came from.
+      await expect(upstream.createTopology({ topology: { name: "lab", nodes: [host("h1")] }, kubecfg: "b.yaml" })).rejects.toMatchObject({
+        code: Code.AlreadyExists,
+        rawMessage: 'topology lab already exists (in the cluster of kubecfg "b.yaml")',
+      });
+      await upstream.deleteTopology({ topologyName: "lab" });
+      expect(other.calls).toEqual(["create lab", "push lab/h1 x", "reset lab/h1 false", "create lab", "delete lab"]);
+      expect(own.calls).toEqual([]);
+      // Gone from the other cluster: the name is looked for in the manager's own again.
+      await expect(upstream.showTopology({ topologyName: "lab" })).rejects.toMatchObject({ code: Code.NotFound, rawMessage: "topology lab does not exist" });
+      await expect(upstream.createTopology({ topology: { name: "lab", nodes: [host("h1")] }, kubecfg: join(dir, "..", "elsewhere.yaml") })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    } finally {
+      await kubecfgClusters.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
