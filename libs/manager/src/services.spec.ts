@@ -5,6 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { controller, managerv1, topo } from "@kne/proto";
 import { fieldViolationsOf } from "@kne/rpc";
+import { createLogger } from "@kne/telemetry";
 import { describe, expect, it } from "vitest";
 import type { RuntimeBackend, TopologyView } from "./backend.ts";
 import { ManagerError } from "./errors.ts";
@@ -197,15 +198,21 @@ describe("manager services", () => {
     expect(err.rawMessage).toContain(`kubecfg "${missing}" does not exist`);
     expect(fieldViolationsOf(err).map((v) => v.field)).toEqual(["kubecfg"]);
     expect(backend.calls).toEqual([]);
-    // An existing file is accepted (this manager keeps its own cluster).
+    // An existing file is not opened: without clusters to choose from (the local backend) the
+    // topology runs on this manager's backend, and the log says the kubecfg was ignored.
+    const lines: string[] = [];
+    const logger = createLogger({ name: "test", level: "info", destination: { write: (line: string) => void lines.push(line) } });
     const existing = join(tmpdir(), `kne-kubeconfig-${process.pid}`);
     writeFileSync(existing, "apiVersion: v1\nkind: Config\n");
     try {
-      await upstream.createTopology({ topology: { name: "lab", nodes: [host("h1")] }, kubecfg: existing });
+      await clients(backend, { logger }).upstream.createTopology({ topology: { name: "lab", nodes: [host("h1")] }, kubecfg: existing });
     } finally {
       rmSync(existing, { force: true });
     }
     expect(backend.calls).toEqual(["create lab"]);
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ msg: "ignored the request's kubecfg: topologies run on this manager's backend", kubecfg: existing, backend: "fake" }),
+    );
   });
 
   it("sends upstream's calls to the cluster a kubecfg named at create: Show, Push, Reset and Delete follow the topology's name", async () => {
