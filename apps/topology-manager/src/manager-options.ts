@@ -4,7 +4,7 @@
  * the token read from their files (`loadManagerOptions`). Every rejection is a FlagError
  * naming the flag (or its environment variable) and what to change.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { FlagError, parseServerCommandLine, serverHelp, type ServerCommand, type ServerFlags, type TlsOptions } from "@kne/rpc";
 import { parseListenAddress } from "@kne/telemetry";
@@ -156,6 +156,11 @@ export async function loadManagerOptions(flags: ManagerFlags): Promise<LoadedMan
   }
   if (flags.stateDir !== undefined) loaded.stateDir = flags.stateDir;
   if (flags.runtime) loaded.runtime = flags.runtime;
+  if (flags.backendChoice?.kubecfgDir !== undefined) {
+    const dir = flags.backendChoice.kubecfgDir;
+    const found = await stat(dir).catch((err: NodeJS.ErrnoException) => err);
+    if (found instanceof Error || !found.isDirectory()) throw new FlagError(`--kubecfg-dir ${dir}: ${found instanceof Error ? (found.code === "ENOENT" ? "no such directory" : found.message) : "not a directory"}`);
+  }
   if (flags.backendChoice) loaded.backendChoice = flags.backendChoice;
   return loaded;
 }

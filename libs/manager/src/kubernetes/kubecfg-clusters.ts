@@ -20,6 +20,7 @@ import { loadKubeConfig } from "@kne/kube";
 import { createLogger, type Logger } from "@kne/telemetry";
 import type { RuntimeBackend } from "../backend.ts";
 import { ManagerError } from "../errors.ts";
+import type { ClusterLease, KubecfgClusterChooser } from "../services.ts";
 
 /** A backend that starts before use: installs CRDs, fills its caches (KubernetesBackend). */
 export interface StartableBackend extends RuntimeBackend {
@@ -44,16 +45,6 @@ export interface KubecfgClustersOptions {
   logger?: Logger;
   /** Milliseconds now (tests move it). */
   now?: () => number;
-}
-
-/** A cluster's backend, held for one call. */
-export interface ClusterLease {
-  backend: RuntimeBackend;
-  /** The kubecfg as the request named it ("" for the manager's own). */
-  kubecfg: string;
-  /** True for the manager's own cluster. */
-  own: boolean;
-  release(): void;
 }
 
 interface ClusterEntry {
@@ -87,7 +78,7 @@ function violation(description: string) {
   return [{ field: "kubecfg", description }];
 }
 
-export class KubecfgClusters {
+export class KubecfgClusters implements KubecfgClusterChooser {
   private readonly entries = new Map<string, ClusterEntry>();
   private readonly logger: Logger;
   private readonly now: () => number;
