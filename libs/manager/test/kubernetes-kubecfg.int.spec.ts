@@ -53,20 +53,23 @@ describe.skipIf(skip)("upstream's kubecfg: a topology made, shown and deleted in
   let upstream: ReturnType<typeof createClient<typeof controller.TopologyManager>>;
 
   beforeAll(async () => {
-    // Two private environments: B must not be a reused one (it would be A).
+    // Two private environments, brought up together: a reused one (KNE_TESTENV_KUBECONFIG)
+    // could hold other tests' topologies, which the manager would reconcile too.
     const reuse = process.env.KNE_TESTENV_KUBECONFIG;
+    delete process.env.KNE_TESTENV_KUBECONFIG;
     const started = Date.now();
-    [a, b] = await Promise.all([
-      acquireTestenv("kubecfg-a"),
-      (async () => {
-        delete process.env.KNE_TESTENV_KUBECONFIG;
-        try {
-          return await acquireTestenv("kubecfg-b");
-        } finally {
-          if (reuse !== undefined) process.env.KNE_TESTENV_KUBECONFIG = reuse;
-        }
-      })(),
-    ]);
+    try {
+      const both = await Promise.allSettled([acquireTestenv("kubecfg-a"), acquireTestenv("kubecfg-b")]);
+      const failed = both.find((r) => r.status === "rejected");
+      if (failed) {
+        // The one that came up is stopped here: afterAll has nothing to release yet.
+        await Promise.all(both.map((r) => (r.status === "fulfilled" ? r.value.release() : undefined)));
+        throw failed.reason;
+      }
+      [a, b] = both.map((r) => (r as PromiseFulfilledResult<Testenv>).value) as [Testenv, Testenv];
+    } finally {
+      if (reuse !== undefined) process.env.KNE_TESTENV_KUBECONFIG = reuse;
+    }
     console.log(`two control planes up in ${Date.now() - started} ms: A ${a.kubeConfig.getCurrentCluster()?.server}, B ${b.kubeConfig.getCurrentCluster()?.server}`);
     kubeA = new KubeClient({ kubeconfigPath: a.kubeconfigPath });
     kubeB = new KubeClient({ kubeconfigPath: b.kubeconfigPath });
