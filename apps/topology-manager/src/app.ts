@@ -1,5 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
-import { LocalBackend, type RuntimeBackend, createKubernetesBackend, createManagerServices, managerRegistrations } from "@kne/manager";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { type KubecfgClusters, LocalBackend, type RuntimeBackend, createKubecfgClusters, createKubernetesBackend, createManagerServices, managerRegistrations } from "@kne/manager";
 import { alpine, ceos, ciena, controller, forward, managerv1 } from "@kne/proto";
 import { authInterceptor, startServer, type RunningServer, type ServerCommand, type TlsOptions } from "@kne/rpc";
 import { startTelemetry, type Logger, type Telemetry } from "@kne/telemetry";
@@ -67,6 +69,7 @@ export async function createTopologyManagerApp(options: TopologyManagerAppOption
   }
   const choice = options.backendChoice;
   let backend: RuntimeBackend;
+  let kubecfgClusters: KubecfgClusters | undefined;
   if (options.backend) {
     backend = options.backend;
   } else if (choice?.kind === "kubernetes") {
@@ -76,10 +79,24 @@ export async function createTopologyManagerApp(options: TopologyManagerAppOption
     // unreachable cluster fails the start, not the first call.
     await kubernetes.start();
     backend = kubernetes;
+    const clusterLogger = options.logger.child({ component: "kubecfg-clusters" });
+    kubecfgClusters = await createKubecfgClusters({
+      own: { backend: kubernetes, server: kubernetes.client.server.href },
+      ownKubeconfigPaths: ownKubeconfigPaths(choice.kubeconfig),
+      ...(choice.kubecfgDir !== undefined ? { allowedDir: choice.kubecfgDir } : {}),
+      ...(choice.kubecfgMaxClusters !== undefined ? { maxClusters: choice.kubecfgMaxClusters } : {}),
+      logger: clusterLogger,
+      createBackend: (kubeconfigPath) =>
+        createKubernetesBackend({ kubeconfigPath, operatorMode: choice.operatorMode, installCrds: choice.installCrds, logger: clusterLogger.child({ kubecfg: kubeconfigPath }) }),
+    });
   } else {
     backend = new LocalBackend({ stateDir: options.stateDir, logger: options.logger.child({ component: "local-backend" }), exclusive: true });
   }
-  const services = createManagerServices(backend, { limits: { maxNodes: runtime.maxNodes, maxLinks: runtime.maxLinks } });
+  const services = createManagerServices(backend, {
+    limits: { maxNodes: runtime.maxNodes, maxLinks: runtime.maxLinks },
+    logger: options.logger.child({ component: "services" }),
+    ...(kubecfgClusters ? { kubecfgClusters } : {}),
+  });
   if (telemetry) observeManager(telemetry.meter("@kne/topology-manager"), backend, services.watchHub, options.logger);
   const server = await startServer({
     port: options.port,
@@ -109,8 +126,16 @@ export async function createTopologyManagerApp(options: TopologyManagerAppOption
     async close() {
       await server.close();
       services.watchHub.close();
+      await kubecfgClusters?.close();
       await backend.close();
       await telemetry?.shutdown();
     },
   };
+}
+
+/** The files the manager's own cluster comes from: --kubeconfig, else those of $KUBECONFIG, else ~/.kube/config. */
+function ownKubeconfigPaths(explicit: string | undefined): string[] {
+  if (explicit !== undefined) return [explicit];
+  const fromEnv = (process.env["KUBECONFIG"] ?? "").split(":").filter((p) => p !== "");
+  return fromEnv.length > 0 ? fromEnv : [join(homedir(), ".kube", "config")];
 }

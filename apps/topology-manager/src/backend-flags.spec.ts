@@ -30,6 +30,19 @@ describe("--backend, --kubeconfig, --operator-mode", () => {
     expect(() => choice(["--install-crds", "false"])).toThrow(/apply to --backend kubernetes/);
   });
 
+  it("takes the directory of kubeconfigs that requests may name, and how many other clusters to serve", () => {
+    expect(choice(["--backend", "kubernetes", "--kubecfg-dir", "/etc/kne/clusters", "--kubecfg-max-clusters", "2"])).toEqual({
+      kind: "kubernetes",
+      operatorMode: "auto",
+      kubecfgDir: "/etc/kne/clusters",
+      kubecfgMaxClusters: 2,
+    });
+    expect(choice([], { KNE_BACKEND: "kubernetes", KNE_KUBECFG_DIR: "/k", KNE_KUBECFG_MAX_CLUSTERS: "8" })).toMatchObject({ kubecfgDir: "/k", kubecfgMaxClusters: 8 });
+    expect(() => choice(["--backend", "kubernetes", "--kubecfg-max-clusters", "0"])).toThrow(/--kubecfg-max-clusters must be a whole number from 1 to 64, got "0"/);
+    expect(() => choice(["--backend", "kubernetes", "--kubecfg-dir", " "])).toThrow(/--kubecfg-dir must not be empty/);
+    expect(() => choice(["--kubecfg-dir", "/k"])).toThrow(/apply to --backend kubernetes/);
+  });
+
   it("refuses what cannot be meant, naming the flag", () => {
     expect(() => choice(["--backend", "k8s"])).toThrow(FlagError);
     expect(() => choice(["--backend", "k8s"])).toThrow(/--backend "k8s": must be local or kubernetes/);
@@ -40,6 +53,6 @@ describe("--backend, --kubeconfig, --operator-mode", () => {
 
   it("explains them in --help", () => {
     const help = topologyManagerHelp(topologyManagerCommand);
-    for (const flag of ["--backend", "--kubeconfig", "--operator-mode", "--install-crds"]) expect(help).toContain(flag);
+    for (const flag of ["--backend", "--kubeconfig", "--operator-mode", "--install-crds", "--kubecfg-dir", "--kubecfg-max-clusters"]) expect(help).toContain(flag);
   });
 });

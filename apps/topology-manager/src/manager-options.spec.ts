@@ -115,6 +115,13 @@ describe("loadManagerOptions", () => {
     await expect(loadManagerOptions({ authTokenFile: file("two-words") })).rejects.toThrow("one line without spaces");
     await expect(loadManagerOptions({ authTokenFile: file("missing") })).rejects.toThrow("--auth-token-file");
   });
+
+  it("requires --kubecfg-dir to be a directory", async () => {
+    const choice = (kubecfgDir: string) => ({ backendChoice: { kind: "kubernetes" as const, operatorMode: "auto" as const, kubecfgDir } });
+    expect(await loadManagerOptions(choice(dir))).toEqual(choice(dir));
+    await expect(loadManagerOptions(choice(file("missing-dir")))).rejects.toThrow(`--kubecfg-dir ${file("missing-dir")}: no such directory`);
+    await expect(loadManagerOptions(choice(file("token")))).rejects.toThrow("not a directory");
+  });
 });
 
 describe("runTopologyManager", () => {

@@ -4,7 +4,7 @@
  * the token read from their files (`loadManagerOptions`). Every rejection is a FlagError
  * naming the flag (or its environment variable) and what to change.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { FlagError, parseServerCommandLine, serverHelp, type ServerCommand, type ServerFlags, type TlsOptions } from "@kne/rpc";
 import { parseListenAddress } from "@kne/telemetry";
@@ -25,6 +25,8 @@ export const managerEnv = {
   kubeconfig: "KUBECONFIG",
   operatorMode: "KNE_OPERATOR_MODE",
   installCrds: "KNE_INSTALL_CRDS",
+  kubecfgDir: "KNE_KUBECFG_DIR",
+  kubecfgMaxClusters: "KNE_KUBECFG_MAX_CLUSTERS",
 } as const;
 
 /** Where topologies run: this host, or a Kubernetes cluster (`--backend kubernetes`). */
@@ -36,6 +38,10 @@ export interface BackendFlags {
   operatorMode: "auto" | "cr" | "pod";
   /** Apply the kne.dev CRDs at start (default); false only checks they are installed (the Helm chart installs them). */
   installCrds?: boolean;
+  /** The directory whose kubeconfigs upstream's CreateTopology may name by `kubecfg` (kubernetes only). */
+  kubecfgDir?: string;
+  /** Clusters besides its own that the manager serves at once for such requests. */
+  kubecfgMaxClusters?: number;
 }
 
 /** What the manager accepts by default: generous for a lab, bounded against accidents. */
@@ -92,6 +98,8 @@ export function parseManagerFlags(args: readonly string[], command: ServerComman
     "kubecfg",
     "operator-mode",
     "install-crds",
+    "kubecfg-dir",
+    "kubecfg-max-clusters",
   ]);
   if (server.help) return { help: true };
 
@@ -148,6 +156,11 @@ export async function loadManagerOptions(flags: ManagerFlags): Promise<LoadedMan
   }
   if (flags.stateDir !== undefined) loaded.stateDir = flags.stateDir;
   if (flags.runtime) loaded.runtime = flags.runtime;
+  if (flags.backendChoice?.kubecfgDir !== undefined) {
+    const dir = flags.backendChoice.kubecfgDir;
+    const found = await stat(dir).catch((err: NodeJS.ErrnoException) => err);
+    if (found instanceof Error || !found.isDirectory()) throw new FlagError(`--kubecfg-dir ${dir}: ${found instanceof Error ? (found.code === "ENOENT" ? "no such directory" : found.message) : "not a directory"}`);
+  }
   if (flags.backendChoice) loaded.backendChoice = flags.backendChoice;
   return loaded;
 }
@@ -170,13 +183,21 @@ export function parseBackendFlags(values: Readonly<Record<string, string | undef
   if (config !== undefined && config.value.trim() === "") throw new FlagError(`${config.source} must not be empty`);
   const crds = pick("install-crds", managerEnv.installCrds);
   if (crds !== undefined && crds.value !== "true" && crds.value !== "false") throw new FlagError(`${crds.source} ${JSON.stringify(crds.value)}: must be true or false`);
-  const explicit = values["kubeconfig"] !== undefined || values["kubecfg"] !== undefined || values["operator-mode"] !== undefined || values["install-crds"] !== undefined;
-  if (kind === "local" && explicit) throw new FlagError("--kubeconfig, --kubecfg, --operator-mode and --install-crds apply to --backend kubernetes");
+  const kubecfgDir = pick("kubecfg-dir", managerEnv.kubecfgDir);
+  if (kubecfgDir !== undefined && kubecfgDir.value === "") throw new FlagError(`${kubecfgDir.source} must not be empty`);
+  const maxClusters = pick("kubecfg-max-clusters", managerEnv.kubecfgMaxClusters);
+  if (maxClusters !== undefined && (!/^\d+$/.test(maxClusters.value) || Number(maxClusters.value) < 1 || Number(maxClusters.value) > 64)) {
+    throw new FlagError(`${maxClusters.source} must be a whole number from 1 to 64, got "${maxClusters.value}"`);
+  }
+  const explicit = ["kubeconfig", "kubecfg", "operator-mode", "install-crds", "kubecfg-dir", "kubecfg-max-clusters"].some((flag) => values[flag] !== undefined);
+  if (kind === "local" && explicit) throw new FlagError("--kubeconfig, --kubecfg, --operator-mode, --install-crds, --kubecfg-dir and --kubecfg-max-clusters apply to --backend kubernetes");
   return {
     kind,
     operatorMode,
     ...(kind === "kubernetes" && config ? { kubeconfig: resolve(config.value) } : {}),
     ...(kind === "kubernetes" && crds?.value === "false" ? { installCrds: false } : {}),
+    ...(kind === "kubernetes" && kubecfgDir ? { kubecfgDir: resolve(kubecfgDir.value) } : {}),
+    ...(kind === "kubernetes" && maxClusters ? { kubecfgMaxClusters: Number(maxClusters.value) } : {}),
   };
 }
 
@@ -251,6 +272,13 @@ Manager flags (each also read from an environment variable; the flag wins):
                              apply the kne.dev CRDs at start (true, the default), or only check
                              that they are installed (false: the Helm chart installs them, and
                              the manager then needs no right to write CRDs; also $${managerEnv.installCrds})
+  --kubecfg-dir <dir>        upstream's CreateTopology may name by its kubecfg field any kubeconfig
+                             in this directory (relative names are taken in it): the topology is
+                             made in that cluster, and later calls naming it go there (also
+                             $${managerEnv.kubecfgDir}). Without it only the manager's own
+                             kubeconfig may be named (others: PERMISSION_DENIED)
+  --kubecfg-max-clusters <n> clusters besides its own served at once for kubecfg requests
+                             (1-64, default 4; also $${managerEnv.kubecfgMaxClusters})
   --state-dir <dir>          where topologies are kept (also $${managerEnv.stateDir};
                              default /var/lib/kne)
   --tls-cert <file>          serve TLS with this PEM certificate chain (also $${managerEnv.tlsCert});

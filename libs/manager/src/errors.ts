@@ -14,7 +14,10 @@ export type ManagerCode =
   | "INVALID_ARGUMENT"
   | "NOT_FOUND"
   | "ALREADY_EXISTS"
+  | "PERMISSION_DENIED"
+  | "UNAUTHENTICATED"
   | "FAILED_PRECONDITION"
+  | "RESOURCE_EXHAUSTED"
   | "UNIMPLEMENTED"
   | "UNAVAILABLE"
   | "DEADLINE_EXCEEDED"
@@ -27,6 +30,7 @@ const codes: Readonly<Record<string, Code>> = {
   NOT_FOUND: Code.NotFound,
   ALREADY_EXISTS: Code.AlreadyExists,
   PERMISSION_DENIED: Code.PermissionDenied,
+  UNAUTHENTICATED: Code.Unauthenticated,
   FAILED_PRECONDITION: Code.FailedPrecondition,
   RESOURCE_EXHAUSTED: Code.ResourceExhausted,
   UNIMPLEMENTED: Code.Unimplemented,

@@ -14,7 +14,8 @@
  * - `createKubernetesBackend`, `createEmbeddedKubernetesManager` — topologies as `kne.dev`
  *   objects in a cluster; async, because the backend and the Kubernetes client load only
  *   then. The class itself: `@kne/manager/kubernetes` (an entry of its own, for tests and
- *   benchmarks that build one directly).
+ *   benchmarks that build one directly). `createKubecfgClusters` — the other clusters that
+ *   upstream's CreateTopology names by `kubecfg` (see kubernetes/kubecfg-clusters.ts).
  */
 export type {
   RuntimeBackend,
@@ -38,6 +39,8 @@ export {
   type ManagerServices,
   type ManagerServiceOptions,
   type ManagerLimits,
+  type KubecfgClusterChooser,
+  type ClusterLease,
 } from "./services.ts";
 export { WatchHub, type WatchHubOptions, type WatchHubStats, type HubEvent, type StreamSource } from "./watch-hub.ts";
 export { LocalBackend, nodeCommand, type LocalBackendOptions } from "./local/local-backend.ts";
@@ -46,5 +49,6 @@ export { StateStore, resolveStateDir, DEFAULT_STATE_DIR, STATE_DIR_ENV, type Top
 export { runSupervisor, type SupervisorOptions } from "./local/supervisor.ts";
 export { assignLinkUids, wiresRequest } from "./local/wires.ts";
 export { createEmbeddedManager, type Embedded, type EmbeddedManager } from "./embedded.ts";
-export { createKubernetesBackend, createEmbeddedKubernetesManager, type EmbeddedKubernetesManager } from "./kubernetes-loader.ts";
+export { createKubernetesBackend, createEmbeddedKubernetesManager, createKubecfgClusters, type EmbeddedKubernetesManager } from "./kubernetes-loader.ts";
+export type { KubecfgClusters, KubecfgClustersOptions, StartableBackend } from "./kubernetes/kubecfg-clusters.ts";
 export type { KubernetesBackend, KubernetesBackendOptions } from "./kubernetes/kubernetes-backend.ts";

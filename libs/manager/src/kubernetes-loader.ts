@@ -4,6 +4,7 @@
  * (a third of a bundled app, and most of its start time).
  */
 import { embed, type Embedded } from "./embedded.ts";
+import type { KubecfgClusters, KubecfgClustersOptions } from "./kubernetes/kubecfg-clusters.ts";
 import type { KubernetesBackend, KubernetesBackendOptions } from "./kubernetes/kubernetes-backend.ts";
 
 export type EmbeddedKubernetesManager = Embedded<KubernetesBackend>;
@@ -16,4 +17,10 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions 
 /** The manager in this process over a Kubernetes cluster (`kne --backend kubernetes`). */
 export async function createEmbeddedKubernetesManager(options: KubernetesBackendOptions = {}): Promise<EmbeddedKubernetesManager> {
   return embed(await createKubernetesBackend(options));
+}
+
+/** The other clusters upstream's CreateTopology may name by `kubecfg` (kubernetes backend only). */
+export async function createKubecfgClusters(options: KubecfgClustersOptions): Promise<KubecfgClusters> {
+  const { KubecfgClusters } = await import("./kubernetes/kubecfg-clusters.ts");
+  return new KubecfgClusters(options);
 }

@@ -1,13 +1,15 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { controller, managerv1, topo } from "@kne/proto";
 import { fieldViolationsOf } from "@kne/rpc";
+import { createLogger } from "@kne/telemetry";
 import { describe, expect, it } from "vitest";
 import type { RuntimeBackend, TopologyView } from "./backend.ts";
 import { ManagerError } from "./errors.ts";
+import { KubecfgClusters, type StartableBackend } from "./kubernetes/kubecfg-clusters.ts";
 import { type ManagerServiceOptions, createManagerServices, registerManagerServices } from "./services.ts";
 
 /** A backend that records calls and answers from memory. */
@@ -196,14 +198,60 @@ describe("manager services", () => {
     expect(err.rawMessage).toContain(`kubecfg "${missing}" does not exist`);
     expect(fieldViolationsOf(err).map((v) => v.field)).toEqual(["kubecfg"]);
     expect(backend.calls).toEqual([]);
-    // An existing file is accepted (this manager keeps its own cluster).
+    // An existing file is not opened: without clusters to choose from (the local backend) the
+    // topology runs on this manager's backend, and the log says the kubecfg was ignored.
+    const lines: string[] = [];
+    const logger = createLogger({ name: "test", level: "info", destination: { write: (line: string) => void lines.push(line) } });
     const existing = join(tmpdir(), `kne-kubeconfig-${process.pid}`);
     writeFileSync(existing, "apiVersion: v1\nkind: Config\n");
     try {
-      await upstream.createTopology({ topology: { name: "lab", nodes: [host("h1")] }, kubecfg: existing });
+      await clients(backend, { logger }).upstream.createTopology({ topology: { name: "lab", nodes: [host("h1")] }, kubecfg: existing });
     } finally {
       rmSync(existing, { force: true });
     }
     expect(backend.calls).toEqual(["create lab"]);
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ msg: "ignored the request's kubecfg: topologies run on this manager's backend", kubecfg: existing, backend: "fake" }),
+    );
+  });
+
+  it("sends upstream's calls to the cluster a kubecfg named at create: Show, Push, Reset and Delete follow the topology's name", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kne-kubecfg-routing-"));
+    const kubeconfig = (server: string) =>
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "${server}"}\nusers:\n- name: u\n  user: {token: t}\n` +
+      "contexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n";
+    writeFileSync(join(dir, "b.yaml"), kubeconfig("https://127.0.0.1:7443"));
+    const own = fakeBackend();
+    const other = Object.assign(fakeBackend(), { start: async () => {} });
+    const kubecfgClusters = new KubecfgClusters({ own: { backend: own, server: "https://127.0.0.1:6443" }, allowedDir: dir, createBackend: async () => other as StartableBackend });
+    try {
+      const { upstream } = clients(own, { kubecfgClusters });
+      const created = await upstream.createTopology({ topology: { name: "lab", nodes: [host("h1")] }, kubecfg: "b.yaml" });
+      expect(created.topologyName).toBe("lab");
+      expect(other.calls).toEqual(["create lab"]);
+      expect(own.calls).toEqual([]);
+      expect(await upstream.showTopology({ topologyName: "lab" })).toMatchObject({ state: controller.TopologyState.RUNNING, topology: { name: "lab" } });
+      await upstream.pushConfig({ topologyName: "lab", deviceName: "h1", config: new TextEncoder().encode("x") });
+      await upstream.resetConfig({ topologyName: "lab", deviceName: "h1" });
+      // One name, one cluster: not again in the manager's own.
+      await expect(upstream.createTopology({ topology: { name: "lab", nodes: [host("h1")] } })).rejects.toMatchObject({
+        code: Code.AlreadyExists,
+        rawMessage: `topology lab already exists in the cluster of kubecfg "${join(dir, "b.yaml")}"`,
+      });
+      // The other cluster's own refusal says which cluster it came from.
+      await expect(upstream.createTopology({ topology: { name: "lab", nodes: [host("h1")] }, kubecfg: "b.yaml" })).rejects.toMatchObject({
+        code: Code.AlreadyExists,
+        rawMessage: 'topology lab already exists (in the cluster of kubecfg "b.yaml")',
+      });
+      await upstream.deleteTopology({ topologyName: "lab" });
+      expect(other.calls).toEqual(["create lab", "push lab/h1 x", "reset lab/h1 false", "create lab", "delete lab"]);
+      expect(own.calls).toEqual([]);
+      // Gone from the other cluster: the name is looked for in the manager's own again.
+      await expect(upstream.showTopology({ topologyName: "lab" })).rejects.toMatchObject({ code: Code.NotFound, rawMessage: "topology lab does not exist" });
+      await expect(upstream.createTopology({ topology: { name: "lab", nodes: [host("h1")] }, kubecfg: join(dir, "..", "elsewhere.yaml") })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    } finally {
+      await kubecfgClusters.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,11 +9,12 @@ import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, resolve as resolvePath } from "node:path";
 import { clone, create, toBinary, type DescService } from "@bufbuild/protobuf";
 import { type Duration, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { type ConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { type ConnectRouter, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { type Histogram, metrics } from "@opentelemetry/api";
 import { controller, managerv1, topo } from "@kne/proto";
 import { type ServiceRegistration, serviceRegistration } from "@kne/rpc";
 import { TopologyValidationError, resolveConfigPath, validateTopology } from "@kne/topology";
+import { createLogger, type Logger } from "@kne/telemetry";
 import type { RuntimeBackend } from "./backend.ts";
 import { ManagerError, guarded, toManagerConnectError } from "./errors.ts";
 import { dns1123Subdomain, mapInterfaceNames } from "@kne/vendors";
@@ -43,6 +44,12 @@ export interface ManagerServiceOptions {
   watch?: WatchHubOptions;
   /** Where host constraints are read (default: this host's /proc/sys). */
   readSysctl?: SysctlReader;
+  /**
+   * Clusters that upstream's CreateTopology may name by kubecfg (kubernetes backend). Without
+   * it a kubecfg is only checked to exist and the topology runs on `backend`.
+   */
+  kubecfgClusters?: KubecfgClusterChooser;
+  logger?: Logger;
 }
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
@@ -53,10 +60,9 @@ function required(value: string, field: string): string {
 }
 
 /**
- * Upstream's `CreateTopologyRequest.kubecfg`: the kubeconfig of the cluster to create in. A
- * path that names no file is INVALID_ARGUMENT naming it, as upstream answers. An existing one
- * is not switched to: this manager runs topologies where its own flags say (on the kubernetes
- * backend, the cluster of its --kubeconfig; the local backend uses no cluster).
+ * Upstream's `CreateTopologyRequest.kubecfg` on a manager without clusters to choose from
+ * (the local backend): a path that names no file is INVALID_ARGUMENT naming it, as upstream
+ * answers; an existing one is not opened, and the topology runs on this host (logged).
  */
 async function checkKubecfg(path: string): Promise<void> {
   if (path === "") return;
@@ -65,6 +71,36 @@ async function checkKubecfg(path: string): Promise<void> {
   if (found instanceof Error || !found.isFile()) {
     const why = found instanceof Error ? (found.code ?? found.message) : "not a regular file";
     throw new ManagerError("INVALID_ARGUMENT", `kubecfg ${JSON.stringify(path)} does not exist: ${absolute}: ${why}`, [{ field: "kubecfg", description: "names no kubeconfig file" }]);
+  }
+}
+
+/**
+ * The clusters upstream's requests may name by `kubecfg` (the kubernetes backend's
+ * `KubecfgClusters`): each call holds the cluster's backend until it is answered.
+ */
+export interface KubecfgClusterChooser {
+  /** The cluster a request's kubecfg names ("" → the manager's own). */
+  acquire(kubecfg: string): Promise<ClusterLease>;
+  /** The cluster that holds a topology: upstream's later requests name only the topology. */
+  clusterOf(name: string): Promise<ClusterLease>;
+  /** Where else a topology of this name runs, if anywhere. */
+  elsewhere(name: string, except: RuntimeBackend): Promise<string | undefined>;
+}
+
+export interface ClusterLease {
+  backend: RuntimeBackend;
+  /** The kubecfg as the request named it ("" for the manager's own). */
+  kubecfg: string;
+  own: boolean;
+  release(): void;
+}
+
+async function withLease<T>(lease: Promise<ClusterLease>, work: (lease: ClusterLease) => Promise<T>): Promise<T> {
+  const held = await lease;
+  try {
+    return await work(held);
+  } finally {
+    held.release();
   }
 }
 
@@ -396,33 +432,63 @@ export function createManagerServices(backend: RuntimeBackend, options: ManagerS
     }
   };
 
+  const logger = options.logger ?? createLogger({ name: "manager-services", level: "silent" });
+  const clusters = options.kubecfgClusters;
+  /** The cluster of a request's kubecfg; without clusters to choose from, this manager's backend. */
+  const clusterFor = async (kubecfg: string): Promise<ClusterLease> => {
+    if (clusters) return clusters.acquire(kubecfg);
+    await checkKubecfg(kubecfg);
+    if (kubecfg !== "") logger.info({ kubecfg, backend: backend.name }, "ignored the request's kubecfg: topologies run on this manager's backend");
+    return { backend, kubecfg, own: true, release: () => {} };
+  };
+  const clusterOf = (name: string): Promise<ClusterLease> => (clusters ? clusters.clusterOf(name) : Promise.resolve({ backend, kubecfg: "", own: true, release: () => {} }));
+  const inCluster = (lease: ClusterLease) => (err: unknown): never => {
+    // Errors of another cluster say which one.
+    if (lease.own) throw err;
+    const where = ` (in the cluster of kubecfg ${JSON.stringify(lease.kubecfg)})`;
+    if (err instanceof ManagerError) throw new ManagerError(err.code, err.message + where, err.violations, { cause: err });
+    if (err instanceof ConnectError) throw new ConnectError(err.rawMessage + where, err.code, err.metadata, undefined, err);
+    throw err;
+  };
+
   const controllerService: ServiceImpl<typeof controller.TopologyManager> = {
     createTopology: (req, ctx) =>
       guarded(async () => {
         const topology = await prepareTopology(req.topology, "", "topology", limits);
-        await checkKubecfg(req.kubecfg);
-        await checkHostConstraints(topology, options.readSysctl);
-        const view = await backend.createTopology(topology, { timeoutMs: effectiveTimeout(undefined, ctx), signal: ctx.signal });
-        return { topologyName: view.topology.name, state: controllerState(view.status.phase), topology: view.topology };
+        return withLease(clusterFor(req.kubecfg), async (lease) => {
+          // Later requests name only the topology: its name picks one cluster.
+          const other = clusters ? await clusters.elsewhere(topology.name, lease.backend) : undefined;
+          if (other) throw new ManagerError("ALREADY_EXISTS", `topology ${topology.name} already exists in ${other}`);
+          await checkHostConstraints(topology, options.readSysctl);
+          const view = await lease.backend.createTopology(topology, { timeoutMs: effectiveTimeout(undefined, ctx), signal: ctx.signal }).catch(inCluster(lease));
+          if (!lease.own) logger.info({ topology: topology.name, kubecfg: lease.kubecfg }, "created a topology in the cluster of a kubecfg");
+          return { topologyName: view.topology.name, state: controllerState(view.status.phase), topology: view.topology };
+        });
       }),
     deleteTopology: (req) =>
       guarded(async () => {
-        await backend.deleteTopology(required(req.topologyName, "topology_name"));
+        const name = required(req.topologyName, "topology_name");
+        await withLease(clusterOf(name), (lease) => lease.backend.deleteTopology(name).catch(inCluster(lease)));
         return {};
       }),
     showTopology: (req) =>
       guarded(async () => {
-        const view = await backend.getTopology(required(req.topologyName, "topology_name"));
+        const name = required(req.topologyName, "topology_name");
+        const view = await withLease(clusterOf(name), (lease) => lease.backend.getTopology(name).catch(inCluster(lease)));
         return { state: controllerState(view.status.phase), topology: view.topology };
       }),
     pushConfig: (req) =>
       guarded(async () => {
-        await backend.pushConfig(required(req.topologyName, "topology_name"), required(req.deviceName, "device_name"), req.config);
+        const name = required(req.topologyName, "topology_name");
+        const device = required(req.deviceName, "device_name");
+        await withLease(clusterOf(name), (lease) => lease.backend.pushConfig(name, device, req.config).catch(inCluster(lease)));
         return {};
       }),
     resetConfig: (req) =>
       guarded(async () => {
-        await backend.resetConfig(required(req.topologyName, "topology_name"), required(req.deviceName, "device_name"), false);
+        const name = required(req.topologyName, "topology_name");
+        const device = required(req.deviceName, "device_name");
+        await withLease(clusterOf(name), (lease) => lease.backend.resetConfig(name, device, false).catch(inCluster(lease)));
         return {};
       }),
     createCluster: clusterless("CreateCluster"),

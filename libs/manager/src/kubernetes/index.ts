@@ -6,3 +6,4 @@
  */
 export { KubernetesBackend, type KubernetesBackendOptions } from "./kubernetes-backend.ts";
 export { TopologyReconciler, type OperatorModeOption } from "./topology-reconciler.ts";
+export { KubecfgClusters, type KubecfgClustersOptions, type StartableBackend } from "./kubecfg-clusters.ts";
