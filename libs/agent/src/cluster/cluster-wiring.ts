@@ -1,0 +1,127 @@
+/**
+ * The agent's cluster mode: it watches the pods of topologies scheduled to its node, the
+ * `Link` objects of every topology, and the CNI plugin's handoff directory, and keeps each
+ * topology's desired state on this node equal to what those say (level-triggered: any change
+ * or the periodic resync recomputes the whole state of a topology; the agent's reconciler
+ * converges the kernel to it). A topology whose Links are gone is deleted from the agent.
+ */
+import { equals } from "@bufbuild/protobuf";
+import { Informer, type KubeClient, type KubeObject, WorkQueue, resourceTypes } from "@kne/kube";
+import { agentv1 } from "@kne/proto";
+import type { Logger } from "@kne/telemetry";
+import type { AgentService } from "../agent-service.ts";
+import { type LinkObjectLike, type LocalPod, NODE_LABEL, TOPOLOGY_LABEL, clusterWires } from "./cluster-wires.ts";
+import { type PodHandoff, readHandoffs, sandboxOf, watchHandoffs } from "./pod-handoff.ts";
+
+export interface ClusterWiringOptions {
+  agent: AgentService;
+  kube: KubeClient;
+  /** This node's name (the pods' spec.nodeName). */
+  nodeName: string;
+  handoffDir: string;
+  logger: Logger;
+  /** Recompute every topology this often (default 10 s), so nothing waits for an event. */
+  resyncIntervalMs?: number;
+}
+
+type PodObject = KubeObject & { spec?: { nodeName?: string }; metadata: KubeObject["metadata"] & { uid?: string } };
+type LinkObject = KubeObject & LinkObjectLike;
+
+export class ClusterWiring {
+  private readonly pods: Informer<PodObject>;
+  private readonly links: Informer<LinkObject>;
+  private readonly queue: WorkQueue;
+  private handoffs: PodHandoff[] = [];
+  private stopWatch?: () => void;
+  private resyncTimer?: NodeJS.Timeout;
+
+  constructor(private readonly options: ClusterWiringOptions) {
+    const onError = (err: unknown) => options.logger.warn({ err }, "watch of the cluster failed; retrying");
+    this.pods = new Informer<PodObject>(options.kube, resourceTypes.pod, { labelSelector: TOPOLOGY_LABEL, onError });
+    this.links = new Informer<LinkObject>(options.kube, resourceTypes.link, { onError });
+    this.queue = new WorkQueue((topology) => this.sync(topology), {
+      concurrency: 2,
+      onError: (topology, err, attempt) => options.logger.warn({ topology, err, attempt }, "topology not wired yet; retrying"),
+    });
+    this.pods.onEvent((_, pod) => {
+      const topology = pod.metadata.labels?.[TOPOLOGY_LABEL];
+      if (topology && pod.spec?.nodeName === options.nodeName) this.queue.add(topology);
+    });
+    this.links.onEvent((_, link) => this.queue.add(link.spec.topology));
+  }
+
+  /** Reads the handoffs, starts the watches; resolves once the caches are filled. */
+  async start(): Promise<void> {
+    this.handoffs = readHandoffs(this.options.handoffDir, this.options.logger);
+    this.stopWatch = watchHandoffs(this.options.handoffDir, () => this.handoffsChanged());
+    await Promise.all([this.pods.start(), this.links.start()]);
+    this.resyncAll();
+    const every = this.options.resyncIntervalMs ?? 10_000;
+    if (every > 0) this.resyncTimer = setInterval(() => this.handoffsChanged(), every);
+  }
+
+  async stop(): Promise<void> {
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.stopWatch?.();
+    this.queue.stop();
+    await Promise.all([this.pods.stop(), this.links.stop()]);
+  }
+
+  /** Resolves when no topology is queued or being synced. */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private handoffsChanged(): void {
+    this.handoffs = readHandoffs(this.options.handoffDir, this.options.logger);
+    this.resyncAll();
+  }
+
+  private resyncAll(): void {
+    const topologies = new Set<string>(this.options.agent.topologies());
+    for (const link of this.links.list()) topologies.add(link.spec.topology);
+    for (const t of topologies) this.queue.add(t);
+  }
+
+  /** The topology's pods on this node whose sandbox handed off its namespace. */
+  private localPods(topology: string): LocalPod[] {
+    const out: LocalPod[] = [];
+    for (const pod of this.pods.list((p) => p.metadata.labels?.[TOPOLOGY_LABEL] === topology && p.spec?.nodeName === this.options.nodeName)) {
+      const node = pod.metadata.labels?.[NODE_LABEL];
+      if (!node || pod.metadata.deletionTimestamp) continue;
+      const sandbox = sandboxOf(this.handoffs, pod.metadata.namespace ?? "", pod.metadata.name, pod.metadata.uid);
+      if (sandbox) out.push({ node, namespace: pod.metadata.namespace ?? "", netnsName: sandbox.netnsName });
+    }
+    return out;
+  }
+
+  private async sync(topology: string): Promise<void> {
+    const { agent, logger } = this.options;
+    const links = this.links.list((l) => l.spec.topology === topology);
+    const applied = agent.appliedRequest(topology);
+    if (links.length === 0) {
+      if (applied) {
+        const deleted = await agent.deleteTopology(topology);
+        logger.info({ topology, deleted }, "topology gone from the cluster: its wires on this node were removed");
+      }
+      return;
+    }
+    const { request, skipped } = clusterWires(topology, links, this.localPods(topology));
+    if (request.wires.length === 0 && !applied) return;
+    if (applied) {
+      request.generation = applied.generation;
+      if (equals(agentv1.ApplyWiresRequestSchema, request, applied)) {
+        // Nothing new: the agent's own resync keeps the kernel there.
+        return;
+      }
+      request.generation = applied.generation + 1n;
+    } else {
+      request.generation = 1n;
+    }
+    const answer = await agent.applyWires(request);
+    logger.info(
+      { topology, generation: request.generation.toString(), wires: request.wires.length, created: answer.created, deleted: answer.deleted, skipped: skipped.length ? skipped : undefined },
+      "topology wired on this node",
+    );
+  }
+}
