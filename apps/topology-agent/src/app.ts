@@ -49,7 +49,7 @@ export async function createTopologyAgentApp(options: TopologyAgentAppOptions): 
       }
       kube = new KubeClient(cluster.kubeconfig ? { kubeconfigPath: cluster.kubeconfig } : {});
       wiring = new ClusterWiring({ agent, kube, nodeName: cluster.nodeName, handoffDir: cluster.handoffDir, logger, resyncIntervalMs: agentOptions.resyncIntervalMs });
-      await wiring.start();
+      wiring.start();
       logger.info({ node: cluster.nodeName, handoffDir: cluster.handoffDir }, "cluster mode started");
     } catch (err) {
       await wiring?.stop();

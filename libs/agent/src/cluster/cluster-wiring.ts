@@ -6,7 +6,7 @@
  * converges the kernel to it). A topology whose Links are gone is deleted from the agent.
  */
 import { equals } from "@bufbuild/protobuf";
-import { Informer, type KubeClient, type KubeObject, WorkQueue, resourceTypes } from "@kne/kube";
+import { Informer, type KubeClient, type KubeObject, WorkQueue, isNotFound, isRetriable, resourceTypes } from "@kne/kube";
 import { agentv1 } from "@kne/proto";
 import type { Logger } from "@kne/telemetry";
 import type { AgentService } from "../agent-service.ts";
@@ -34,6 +34,12 @@ export class ClusterWiring {
   private handoffs: PodHandoff[] = [];
   private stopWatch?: () => void;
   private resyncTimer?: NodeJS.Timeout;
+  /**
+   * False until both caches are filled: a pass computed from a half-filled cache would see
+   * a topology without Links and delete its wires (after a restart, say).
+   */
+  private synced = false;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: ClusterWiringOptions) {
     const onError = (err: unknown) => options.logger.warn({ err }, "watch of the cluster failed; retrying");
@@ -44,23 +50,55 @@ export class ClusterWiring {
       onError: (topology, err, attempt) => options.logger.warn({ topology, err, attempt }, "topology not wired yet; retrying"),
     });
     this.pods.onEvent((_, pod) => {
+      if (!this.synced) return;
       const topology = pod.metadata.labels?.[TOPOLOGY_LABEL];
       if (topology && pod.spec?.nodeName === options.nodeName) this.queue.add(topology);
     });
-    this.links.onEvent((_, link) => this.queue.add(link.spec.topology));
+    this.links.onEvent((_, link) => {
+      if (this.synced) this.queue.add(link.spec.topology);
+    });
   }
 
-  /** Reads the handoffs, starts the watches; resolves once the caches are filled. */
-  async start(): Promise<void> {
+  /**
+   * Reads the handoffs and starts watching them, then the cluster in the background: an agent
+   * may start before the kne.dev CRDs are installed (the manager installs them), and the
+   * pods' sandboxes keep being handed off meanwhile, so it waits for the `Link` resource
+   * instead of failing. `ready` resolves once the caches are filled.
+   */
+  start(): void {
     this.handoffs = readHandoffs(this.options.handoffDir, this.options.logger);
     this.stopWatch = watchHandoffs(this.options.handoffDir, () => this.handoffsChanged());
+    this.ready = this.watchCluster();
+    this.ready.catch((err: unknown) => this.options.logger.error({ err }, "cluster mode stopped: the cluster could not be watched"));
+  }
+
+  /** Resolves once the pods and Links are cached and every topology was queued. */
+  ready: Promise<void> = Promise.resolve();
+
+  private async watchCluster(): Promise<void> {
+    const { kube, logger } = this.options;
+    for (let waited = false; ; waited = true) {
+      if (this.stopping.signal.aborted) return;
+      try {
+        await kube.list(resourceTypes.link, {});
+        if (waited) logger.info("the Link resource is served now");
+        break;
+      } catch (err) {
+        if (!isNotFound(err) && !isRetriable(err)) throw err;
+        if (!waited) logger.warn({ err }, "waiting for the kne.dev CRDs (Link) to be installed");
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+    }
+    if (this.stopping.signal.aborted) return;
     await Promise.all([this.pods.start(), this.links.start()]);
+    this.synced = true;
     this.resyncAll();
     const every = this.options.resyncIntervalMs ?? 10_000;
-    if (every > 0) this.resyncTimer = setInterval(() => this.handoffsChanged(), every);
+    if (every > 0 && !this.stopping.signal.aborted) this.resyncTimer = setInterval(() => this.handoffsChanged(), every);
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.stopWatch?.();
     this.queue.stop();
@@ -78,6 +116,7 @@ export class ClusterWiring {
   }
 
   private resyncAll(): void {
+    if (!this.synced) return;
     const topologies = new Set<string>(this.options.agent.topologies());
     for (const link of this.links.list()) topologies.add(link.spec.topology);
     for (const t of topologies) this.queue.add(t);

@@ -34,8 +34,10 @@ describe("installCniPlugin", () => {
     expect(list.plugins).toEqual([...primary.plugins, { type: "kne-cni", handoffDir: "/var/lib/kne/agent/pods" }]);
     expect(JSON.parse(readFileSync(join(confDir, "99-other.conflist"), "utf8"))).toEqual(primary);
     expect(installCniPlugin(options()).changed).toBe(false);
-    uninstallCniPlugin(options());
+    uninstallCniPlugin({ confDir });
     expect(JSON.parse(readFileSync(report.conflistPath, "utf8"))).toEqual(primary);
+    // Sandboxes set up with the plugin still run it on DEL.
+    expect(statSync(report.pluginPath).isFile()).toBe(true);
   });
 
   it("refuses what it cannot chain into, naming the file", () => {

@@ -4,7 +4,7 @@
  * file of the conf directory by name, the one the runtime uses). Both writes are atomic
  * (a dot-named temporary file renamed over the target), and installing twice changes nothing.
  */
-import { chmodSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InvalidArgumentError } from "@kne/dataplane";
@@ -110,9 +110,12 @@ export function installCniPlugin(options: CniInstallOptions): CniInstallReport {
   return { pluginPath, conflistPath, changed };
 }
 
-/** Takes the plugin out of the conflist and removes its file; what is absent is fine. */
-export function uninstallCniPlugin(options: Pick<CniInstallOptions, "binDir" | "confDir">): void {
-  absolute(options.binDir, "binDir");
+/**
+ * Takes the plugin out of the conflist; what is absent is fine. The plugin's file stays: the
+ * runtime tears a sandbox down with the configuration it was set up with, so a sandbox made
+ * while the plugin was chained runs it on DEL (without the file, its pod could never stop).
+ */
+export function uninstallCniPlugin(options: Pick<CniInstallOptions, "confDir">): void {
   absolute(options.confDir, "confDir");
   let conflistPath: string | undefined;
   try {
@@ -125,5 +128,4 @@ export function uninstallCniPlugin(options: Pick<CniInstallOptions, "binDir" | "
     const plugins = list.plugins!.filter((p) => p.type !== CNI_PLUGIN_TYPE);
     if (plugins.length !== list.plugins!.length) writeAtomically(conflistPath, `${JSON.stringify({ ...list, plugins }, null, 2)}\n`, 0o644);
   }
-  rmSync(join(options.binDir, CNI_PLUGIN_TYPE), { force: true });
 }
