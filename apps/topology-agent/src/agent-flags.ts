@@ -21,6 +21,8 @@ export interface ClusterFlags {
   /** Install the chained CNI plugin into these directories at start. */
   cniBinDir?: string;
   cniConfDir?: string;
+  /** Copy the agent's Node runtime here for the plugin (the agent runs in a container). */
+  cniRuntimeDir?: string;
 }
 
 export const agentFlagsHelp = `
@@ -44,6 +46,9 @@ Cluster mode (the agent on a Kubernetes node; see libs/agent/README.md):
                              (default <state-dir>/pods)
   --cni-bin-dir <dir>        install the chained CNI plugin here at start (with --cni-conf-dir)
   --cni-conf-dir <dir>       and chain it in the first conflist of this directory
+  --cni-runtime-dir <dir>    copy the agent's Node runtime into this node directory and run
+                             the plugin with it (default: the agent's own, for an agent that
+                             runs as a host process)
 `;
 
 const agentOptions = {
@@ -58,6 +63,7 @@ const agentOptions = {
   "cni-handoff-dir": { type: "string" },
   "cni-bin-dir": { type: "string" },
   "cni-conf-dir": { type: "string" },
+  "cni-runtime-dir": { type: "string" },
 } as const;
 
 /**
@@ -92,7 +98,7 @@ export function splitAgentFlags(argv: readonly string[]): { agent: AgentFlags; r
   if (!stateDir.startsWith("/")) throw new FlagError(`--state-dir must be an absolute path, got "${stateDir}"`);
   const nodeName = values["node-name"] ?? (values.cluster ? process.env.NODE_NAME : undefined);
   if (values.cluster && !nodeName) throw new FlagError("--cluster needs the node's name: --node-name or $NODE_NAME");
-  for (const flag of ["cni-handoff-dir", "cni-bin-dir", "cni-conf-dir"] as const) {
+  for (const flag of ["cni-handoff-dir", "cni-bin-dir", "cni-conf-dir", "cni-runtime-dir"] as const) {
     const v = values[flag];
     if (v !== undefined && !v.startsWith("/")) throw new FlagError(`--${flag} must be an absolute path, got "${v}"`);
     if (v !== undefined && !nodeName) throw new FlagError(`--${flag} needs cluster mode (--node-name or --cluster)`);
@@ -104,6 +110,7 @@ export function splitAgentFlags(argv: readonly string[]): { agent: AgentFlags; r
         handoffDir: values["cni-handoff-dir"] ?? `${stateDir.replace(/\/+$/, "")}/pods`,
         ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
         ...(values["cni-bin-dir"] ? { cniBinDir: values["cni-bin-dir"], cniConfDir: values["cni-conf-dir"] } : {}),
+        ...(values["cni-runtime-dir"] ? { cniRuntimeDir: values["cni-runtime-dir"] } : {}),
       }
     : undefined;
   return {

@@ -1,5 +1,5 @@
 import type { Interceptor } from "@connectrpc/connect";
-import { ClusterWiring, agentQuietMethods, createAgentService, installCniPlugin, type AgentService, type AgentServiceOptions } from "@kne/agent";
+import { ClusterWiring, agentQuietMethods, createAgentService, installCniPlugin, installNodeRuntime, type AgentService, type AgentServiceOptions } from "@kne/agent";
 import { KubeClient } from "@kne/kube";
 import { agentv1 } from "@kne/proto";
 import { serviceRegistration, startServer, type RunningServer, type ServerCommand } from "@kne/rpc";
@@ -44,7 +44,8 @@ export async function createTopologyAgentApp(options: TopologyAgentAppOptions): 
   if (cluster) {
     try {
       if (cluster.cniBinDir && cluster.cniConfDir) {
-        const report = installCniPlugin({ binDir: cluster.cniBinDir, confDir: cluster.cniConfDir, handoffDir: cluster.handoffDir, nodePath: process.execPath });
+        const nodePath = cluster.cniRuntimeDir ? installNodeRuntime(cluster.cniRuntimeDir) : process.execPath;
+        const report = installCniPlugin({ binDir: cluster.cniBinDir, confDir: cluster.cniConfDir, handoffDir: cluster.handoffDir, nodePath });
         logger.info({ plugin: report.pluginPath, conflist: report.conflistPath, changed: report.changed }, "CNI plugin installed");
       }
       kube = new KubeClient(cluster.kubeconfig ? { kubeconfigPath: cluster.kubeconfig } : {});

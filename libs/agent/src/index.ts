@@ -43,4 +43,4 @@ export type { PassOutcome } from "./topology-reconciler.ts";
 export { ClusterWiring, type ClusterWiringOptions } from "./cluster/cluster-wiring.ts";
 export { clusterWires, parseEndpoint, type ClusterWires, type LinkObjectLike, type LocalPod, type SkippedLink } from "./cluster/cluster-wires.ts";
 export { readHandoffs, sandboxOf, netnsNameOfPath, watchHandoffs, type PodHandoff } from "./cluster/pod-handoff.ts";
-export { installCniPlugin, uninstallCniPlugin, activeConflist, cniPluginSource, CNI_PLUGIN_TYPE, type CniInstallOptions, type CniInstallReport } from "./cluster/cni-install.ts";
+export { installCniPlugin, installNodeRuntime, uninstallCniPlugin, activeConflist, cniPluginSource, CNI_PLUGIN_TYPE, type CniInstallOptions, type CniInstallReport } from "./cluster/cni-install.ts";

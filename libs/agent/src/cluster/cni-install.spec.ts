@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { installCniPlugin, uninstallCniPlugin } from "./cni-install.ts";
+import { installCniPlugin, installNodeRuntime, uninstallCniPlugin } from "./cni-install.ts";
 
 let dir: string;
 let binDir: string;
@@ -48,5 +48,16 @@ describe("installCniPlugin", () => {
     mkdirSync(confDir);
     expect(() => installCniPlugin(options())).toThrow(/no CNI network configuration/);
     expect(() => installCniPlugin({ ...options(), binDir: "bin" })).toThrow(/absolute path/);
+  });
+
+  it("copies a runtime for the plugin once", () => {
+    const source = join(dir, "fake-node");
+    writeFileSync(source, "#!/bin/sh\n");
+    const path = installNodeRuntime(join(dir, "runtime"), source);
+    expect(readFileSync(path, "utf8")).toBe("#!/bin/sh\n");
+    expect(statSync(path).mode & 0o777).toBe(0o755);
+    const first = statSync(path).ino;
+    installNodeRuntime(join(dir, "runtime"), source);
+    expect(statSync(path).ino).toBe(first);
   });
 });

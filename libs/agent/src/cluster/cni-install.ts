@@ -4,7 +4,7 @@
  * file of the conf directory by name, the one the runtime uses). Both writes are atomic
  * (a dot-named temporary file renamed over the target), and installing twice changes nothing.
  */
-import { chmodSync, existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InvalidArgumentError } from "@kne/dataplane";
@@ -128,4 +128,25 @@ export function uninstallCniPlugin(options: Pick<CniInstallOptions, "confDir">):
     const plugins = list.plugins!.filter((p) => p.type !== CNI_PLUGIN_TYPE);
     if (plugins.length !== list.plugins!.length) writeAtomically(conflistPath, `${JSON.stringify({ ...list, plugins }, null, 2)}\n`, 0o644);
   }
+}
+
+/**
+ * Copies the Node runtime the agent runs on into a directory of the node (`<dir>/node`) and
+ * returns its path, for the plugin's `#!` line: the plugin runs on the node, outside the
+ * agent's container, where the image's runtime is not. Copied only when size or mtime differ.
+ */
+export function installNodeRuntime(dir: string, source = process.execPath): string {
+  absolute(dir, "runtimeDir");
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const target = join(dir, "node");
+  const from = statSync(source);
+  const to = existsSync(target) ? statSync(target) : undefined;
+  if (!to || to.size !== from.size || Math.floor(to.mtimeMs / 1000) !== Math.floor(from.mtimeMs / 1000)) {
+    const tmp = join(dir, `.node-${process.pid}.tmp`);
+    copyFileSync(source, tmp);
+    chmodSync(tmp, 0o755);
+    utimesSync(tmp, from.atime, from.mtime);
+    renameSync(tmp, target);
+  }
+  return target;
 }
