@@ -5,7 +5,8 @@
  * for the node, whose init container waits for the data interfaces) is created through the
  * manager's API on the Kubernetes backend. Proven from inside the pods' namespaces (the ones
  * the runtime handed to the plugin): eth0 from the bridge intact and eth1/eth2 wired to the
- * right peers; a ping over a data link; SetLinkState reaching the pod's interface; kill -9 of
+ * right peers; a ping over a data link; each Link's status written from what the pods show;
+ * SetLinkState reaching the pod's interface and the Link's status; kill -9 of
  * the agent losing no wire; a deleted pod's replacement wired again; a deleted topology
  * leaving no handoff, no agent state and no interface of ours.
  */
@@ -197,15 +198,27 @@ describe.skipIf(skip)("topology agent as chained CNI plugin on a real node", () 
     const { stdout } = await run("ip", ["netns", "exec", r1, "ping", "-c", "3", "-i", "0.2", "-W", "2", "198.19.255.2"]);
     expect(stdout).toMatch(/3 packets transmitted, 3 received/);
 
+    // The agent writes what it observes to the Links' status.
+    const statusOf = async (a: string) =>
+      ((await kube.list(resourceTypes.link, { namespace: TOPOLOGY })).items as Array<KubeObject & { spec: { a: string; z: string }; status?: { operState?: string; aOperState?: string; zOperState?: string } }>).find(
+        (l) => l.spec.a === a || l.spec.z === a,
+      )?.status;
+    await until("every Link's status Up", 30_000, async () => {
+      const all = (await kube.list(resourceTypes.link, { namespace: TOPOLOGY })).items as Array<KubeObject & { status?: { operState?: string } }>;
+      return all.length === 3 && all.every((l) => l.status?.operState === "Up") ? true : undefined;
+    });
     let started = Date.now();
     await linkApi.setLinkState({ topology: TOPOLOGY, link: "r1:eth1", state: topo.LinkState.DOWN });
     await until("r1:eth1 down in the pod", 30_000, async () => ((await links(r1)).get("eth1")!.flags.includes("UP") ? undefined : true));
     console.log(`cni: SetLinkState down → pod interface down ${Date.now() - started} ms`);
     await until("r2:eth1 without carrier", 10_000, async () => ((await links(r2)).get("eth1")!.flags.includes("LOWER_UP") ? undefined : true));
+    await until("the Link's status Down", 30_000, async () => ((await statusOf("r1:eth1"))?.operState === "Down" ? true : undefined));
+    expect(await statusOf("r1:eth1")).toMatchObject({ aOperState: "Down", zOperState: "Down" });
     started = Date.now();
     await linkApi.setLinkState({ topology: TOPOLOGY, link: "r1:eth1", state: topo.LinkState.UP });
     await until("r1:eth1 up again", 30_000, async () => ((await links(r1)).get("eth1")!.flags.includes("LOWER_UP") ? true : undefined));
     console.log(`cni: SetLinkState up → pod interface up ${Date.now() - started} ms`);
+    await until("the Link's status Up again", 30_000, async () => ((await statusOf("r1:eth1"))?.operState === "Up" ? true : undefined));
   }, 120_000);
 
   it("kill -9 of the agent loses no wire; the restarted agent changes nothing", async () => {

@@ -6,11 +6,13 @@
  * converges the kernel to it). A topology whose Links are gone is deleted from the agent.
  */
 import { equals } from "@bufbuild/protobuf";
+import { type ObservedInterface, mapLimit, readInterfaces } from "@kne/dataplane";
 import { Informer, type KubeClient, type KubeObject, WorkQueue, isNotFound, isRetriable, resourceTypes } from "@kne/kube";
 import { agentv1 } from "@kne/proto";
 import type { Logger } from "@kne/telemetry";
 import type { AgentService } from "../agent-service.ts";
 import { type LinkObjectLike, type LocalPod, NODE_LABEL, TOPOLOGY_LABEL, clusterWires } from "./cluster-wires.ts";
+import { type LinkStatus, linkStatuses } from "./link-status.ts";
 import { type PodHandoff, readHandoffs, sandboxOf, watchHandoffs } from "./pod-handoff.ts";
 
 export interface ClusterWiringOptions {
@@ -25,7 +27,7 @@ export interface ClusterWiringOptions {
 }
 
 type PodObject = KubeObject & { spec?: { nodeName?: string }; metadata: KubeObject["metadata"] & { uid?: string } };
-type LinkObject = KubeObject & LinkObjectLike;
+type LinkObject = KubeObject & LinkObjectLike & { status?: Partial<LinkStatus> };
 
 export class ClusterWiring {
   private readonly pods: Informer<PodObject>;
@@ -145,22 +147,37 @@ export class ClusterWiring {
       }
       return;
     }
-    const { request, skipped } = clusterWires(topology, links, this.localPods(topology));
+    const pods = this.localPods(topology);
+    const { request, skipped } = clusterWires(topology, links, pods);
     if (request.wires.length === 0 && !applied) return;
-    if (applied) {
-      request.generation = applied.generation;
-      if (equals(agentv1.ApplyWiresRequestSchema, request, applied)) {
-        // Nothing new: the agent's own resync keeps the kernel there.
-        return;
-      }
-      request.generation = applied.generation + 1n;
-    } else {
-      request.generation = 1n;
+    request.generation = applied?.generation ?? 0n;
+    // Unchanged desired state: nothing to apply (the agent's own resync keeps the kernel there).
+    if (!applied || !equals(agentv1.ApplyWiresRequestSchema, request, applied)) {
+      request.generation += 1n;
+      const answer = await agent.applyWires(request);
+      logger.info(
+        { topology, generation: request.generation.toString(), wires: request.wires.length, created: answer.created, deleted: answer.deleted, skipped: skipped.length ? skipped : undefined },
+        "topology wired on this node",
+      );
     }
-    const answer = await agent.applyWires(request);
-    logger.info(
-      { topology, generation: request.generation.toString(), wires: request.wires.length, created: answer.created, deleted: answer.deleted, skipped: skipped.length ? skipped : undefined },
-      "topology wired on this node",
-    );
+    await this.writeLinkStatuses(topology, links, pods);
+  }
+
+  /** Each wired Link's observed state to its status, where it changed. */
+  private async writeLinkStatuses(topology: string, links: readonly LinkObject[], pods: readonly LocalPod[]): Promise<void> {
+    const netnsOfNode = new Map(pods.map((p) => [p.node, p.netnsName]));
+    const interfaces = new Map<string, Map<string, ObservedInterface>>();
+    await mapLimit([...new Set(netnsOfNode.values())], 8, async (netns) => {
+      const list = await readInterfaces(netns).catch(() => [] as ObservedInterface[]);
+      interfaces.set(netns, new Map(list.map((i) => [i.ifname, i])));
+    });
+    const statuses = linkStatuses(links, netnsOfNode, interfaces);
+    await mapLimit([...statuses], 8, async ([link, status]) => {
+      const obj = link as LinkObject;
+      const current = obj.status ?? {};
+      if (current.operState === status.operState && current.aOperState === status.aOperState && current.zOperState === status.zOperState) return;
+      await this.options.kube.mergePatch(resourceTypes.link, obj.metadata.namespace, obj.metadata.name, { status }, "status");
+      this.options.logger.debug({ topology, link: obj.metadata.name, ...status }, "link status written");
+    });
   }
 }
