@@ -7,7 +7,7 @@
  * the runtime handed to the plugin): eth0 from the bridge intact and eth1/eth2 wired to the
  * right peers; a ping over a data link; each Link's status written from what the pods show;
  * SetLinkState reaching the pod's interface and the Link's status; kill -9 of
- * the agent losing no wire; a deleted pod's replacement wired again; a deleted topology
+ * the agent losing no wire; a sandbox whose handoff was lost found by the pod's address; a deleted pod's replacement wired again; a deleted topology
  * leaving no handoff, no agent state and no interface of ours.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
@@ -119,6 +119,12 @@ describe.skipIf(skip)("topology agent as chained CNI plugin on a real node", () 
     env = await acquireTestenv("cni", { realNode: true, kwokNodes: 0 });
     state = stateOf(env);
     if (!state.NODE_CNI_BIN_DIR || !state.NODE_CNI_CONF_DIR) throw new Error("the test environment records no NODE_CNI_BIN_DIR/NODE_CNI_CONF_DIR: it predates the node's own CNI directories; run testenv.sh down and up again");
+    kube = new KubeClient({ kubeconfigPath: env.kubeconfigPath });
+    // Beside kwok nodes the real node is tainted and the topology's pods would land on kwok's.
+    const realNode = (await kube.get(resourceTypes.node, undefined, REAL_NODE_NAME)) as KubeObject & { spec?: { taints?: Array<{ key: string }> } };
+    if (realNode.spec?.taints?.some((t) => t.key === "kne.dev/real-node")) {
+      throw new Error(`${env.kubeconfigPath}: the real node is tainted (the environment has kwok nodes); this test needs it alone: KNE_TESTENV_NODES=0, or no KNE_TESTENV_KUBECONFIG`);
+    }
     work = mkdtempSync(join(tmpdir(), "kne-cni-test-"));
     agent = startAgent();
     await until("the CNI plugin chained into the node's conflist", 60_000, async () => {
@@ -126,7 +132,6 @@ describe.skipIf(skip)("topology agent as chained CNI plugin on a real node", () 
       const list = JSON.parse(readFileSync(join(state.NODE_CNI_CONF_DIR!, conf!), "utf8")) as { plugins: Array<{ type: string }> };
       return list.plugins.at(-1)?.type === "kne-cni" && existsSync(join(state.NODE_CNI_BIN_DIR!, "kne-cni")) ? true : undefined;
     });
-    kube = new KubeClient({ kubeconfigPath: env.kubeconfigPath });
     backend = new KubernetesBackend({ kubeconfigPath: env.kubeconfigPath, operatorMode: "pod", logger: createLogger({ name: "test", level: process.env["KNE_TEST_LOG"] ?? "silent" }) });
     const transport = createRouterTransport((router) => registerManagerServices(router, createManagerServices(backend)));
     api = createClient(managerv1.TopologyService, transport);
@@ -238,6 +243,24 @@ describe.skipIf(skip)("topology agent as chained CNI plugin on a real node", () 
     }
     const log = readFileSync(join(work, "agent.log"), "utf8");
     expect(log).toContain("cluster mode started");
+  }, 120_000);
+
+  it("a pod whose handoff was lost is found by its address; its wires stay", async () => {
+    const ns = await podNamespaces();
+    const r3 = ns.get("r3")!;
+    const before = await links(r3.netns);
+    await stopAgent("SIGKILL");
+    for (const f of readdirSync(handoffDir())) {
+      const h = JSON.parse(readFileSync(join(handoffDir(), f), "utf8")) as { podName: string };
+      if (h.podName === r3.pod) rmSync(join(handoffDir(), f));
+    }
+    agent = startAgent();
+    await new Promise((r) => setTimeout(r, 6_000));
+    const after = await links(r3.netns);
+    for (const ifname of ["eth1", "eth2"]) {
+      expect(after.get(ifname)?.ifindex, `r3 ${ifname} is the same device`).toBe(before.get(ifname)!.ifindex);
+      expect(after.get(ifname)!.flags).toContain("LOWER_UP");
+    }
   }, 120_000);
 
   it("a deleted pod's replacement is wired again", async () => {

@@ -13,7 +13,7 @@ import type { Logger } from "@kne/telemetry";
 import type { AgentService } from "../agent-service.ts";
 import { type LinkObjectLike, type LocalPod, NODE_LABEL, TOPOLOGY_LABEL, clusterWires } from "./cluster-wires.ts";
 import { type LinkStatus, linkStatuses } from "./link-status.ts";
-import { type PodHandoff, readHandoffs, sandboxOf, watchHandoffs } from "./pod-handoff.ts";
+import { NetnsByAddress, type PodHandoff, readHandoffs, sandboxOf, watchHandoffs } from "./pod-handoff.ts";
 
 export interface ClusterWiringOptions {
   agent: AgentService;
@@ -26,7 +26,7 @@ export interface ClusterWiringOptions {
   resyncIntervalMs?: number;
 }
 
-type PodObject = KubeObject & { spec?: { nodeName?: string }; metadata: KubeObject["metadata"] & { uid?: string } };
+type PodObject = KubeObject & { spec?: { nodeName?: string }; status?: { podIP?: string }; metadata: KubeObject["metadata"] & { uid?: string } };
 type LinkObject = KubeObject & LinkObjectLike & { status?: Partial<LinkStatus> };
 
 export class ClusterWiring {
@@ -34,6 +34,7 @@ export class ClusterWiring {
   private readonly links: Informer<LinkObject>;
   private readonly queue: WorkQueue;
   private handoffs: PodHandoff[] = [];
+  private readonly byAddress = new NetnsByAddress();
   private stopWatch?: () => void;
   private resyncTimer?: NodeJS.Timeout;
   /**
@@ -124,14 +125,23 @@ export class ClusterWiring {
     for (const t of topologies) this.queue.add(t);
   }
 
-  /** The topology's pods on this node whose sandbox handed off its namespace. */
-  private localPods(topology: string): LocalPod[] {
+  /**
+   * The topology's pods on this node with their sandbox's namespace: the one the plugin
+   * handed off, else the one holding the pod's address (a sandbox made before the plugin was
+   * chained, or a lost handoff file).
+   */
+  private async localPods(topology: string): Promise<LocalPod[]> {
     const out: LocalPod[] = [];
     for (const pod of this.pods.list((p) => p.metadata.labels?.[TOPOLOGY_LABEL] === topology && p.spec?.nodeName === this.options.nodeName)) {
       const node = pod.metadata.labels?.[NODE_LABEL];
       if (!node || pod.metadata.deletionTimestamp) continue;
       const sandbox = sandboxOf(this.handoffs, pod.metadata.namespace ?? "", pod.metadata.name, pod.metadata.uid);
-      if (sandbox) out.push({ node, namespace: pod.metadata.namespace ?? "", netnsName: sandbox.netnsName });
+      let netnsName = sandbox?.netnsName;
+      if (!netnsName && pod.status?.podIP) {
+        netnsName = await this.byAddress.find(pod.status.podIP);
+        if (netnsName) this.options.logger.debug({ topology, pod: pod.metadata.name, netns: netnsName }, "sandbox found by the pod's address");
+      }
+      if (netnsName) out.push({ node, namespace: pod.metadata.namespace ?? "", netnsName });
     }
     return out;
   }
@@ -147,7 +157,7 @@ export class ClusterWiring {
       }
       return;
     }
-    const pods = this.localPods(topology);
+    const pods = await this.localPods(topology);
     const { request, skipped } = clusterWires(topology, links, pods);
     if (request.wires.length === 0 && !applied) return;
     request.generation = applied?.generation ?? 0n;

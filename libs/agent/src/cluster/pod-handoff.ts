@@ -7,7 +7,12 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, watch } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { toolEnvironment } from "@kne/dataplane";
 import type { Logger } from "@kne/telemetry";
+
+const run = promisify(execFile);
 
 export interface PodHandoff {
   containerId: string;
@@ -102,4 +107,34 @@ export function watchHandoffs(dir: string, onChange: () => void, debounceMs = 20
     if (timer) clearTimeout(timer);
     watcher.close();
   };
+}
+
+/**
+ * Finds a sandbox's namespace by the pod's address, for pods whose sandbox was made while the
+ * plugin was not chained (or whose handoff file was lost): the named namespaces under
+ * /run/netns (`cni-*`, the runtime's) are read once each — an address does not move between
+ * them while the namespace lives — and forgotten when they disappear.
+ */
+export class NetnsByAddress {
+  private readonly addresses = new Map<string, string[]>();
+
+  constructor(private readonly readAddresses: (netns: string) => Promise<string[]> = readNetnsAddresses) {}
+
+  async find(address: string): Promise<string | undefined> {
+    if (!existsSync("/run/netns")) return undefined;
+    const names = new Set(readdirSync("/run/netns").filter((n) => n.startsWith("cni-") && netnsNameOfPath(join("/run/netns", n)) !== undefined));
+    for (const known of this.addresses.keys()) if (!names.has(known)) this.addresses.delete(known);
+    for (const name of names) {
+      if (!this.addresses.has(name)) this.addresses.set(name, await this.readAddresses(name).catch(() => []));
+    }
+    const hits = [...this.addresses].filter(([, list]) => list.includes(address)).map(([name]) => name);
+    // Two namespaces with one address: not ours to guess.
+    return hits.length === 1 ? hits[0] : undefined;
+  }
+}
+
+async function readNetnsAddresses(netns: string): Promise<string[]> {
+  const { stdout } = await run("ip", ["-n", netns, "-j", "addr", "show"], { env: toolEnvironment() });
+  const links = JSON.parse(stdout || "[]") as Array<{ addr_info?: Array<{ local?: string }> }>;
+  return links.flatMap((l) => (l.addr_info ?? []).flatMap((a) => (a.local ? [a.local] : [])));
 }
