@@ -100,6 +100,8 @@ describe.skipIf(skip)("topology agent as chained CNI plugin on a real node", () 
     await exited;
   }
 
+  const seenNetns = new Map<string, string>();
+
   /** Each node's pod and the namespace its sandbox handed to the plugin. */
   async function podNamespaces(): Promise<Map<string, { pod: string; uid: string; netns: string }>> {
     const pods = (await kube.list(resourceTypes.pod, { namespace: TOPOLOGY })).items as Array<KubeObject & { status?: { phase?: string } }>;
@@ -110,7 +112,12 @@ describe.skipIf(skip)("topology agent as chained CNI plugin on a real node", () 
     for (const pod of pods) {
       if (pod.metadata.deletionTimestamp) continue;
       const h = handoffs.filter((x) => x.podName === pod.metadata.name && (!x.podUid || x.podUid === pod.metadata.uid)).sort((a, b) => b.addedAt.localeCompare(a.addedAt))[0];
-      if (h) out.set(pod.metadata.labels!["kne.dev/node"]!, { pod: pod.metadata.name, uid: pod.metadata.uid!, netns: h.netns.split("/").at(-1)! });
+      // A sandbox seen before keeps its namespace when its handoff file is removed on purpose.
+      const netns = h ? h.netns.split("/").at(-1)! : seenNetns.get(pod.metadata.uid!);
+      if (netns) {
+        seenNetns.set(pod.metadata.uid!, netns);
+        out.set(pod.metadata.labels!["kne.dev/node"]!, { pod: pod.metadata.name, uid: pod.metadata.uid!, netns });
+      }
     }
     return out;
   }
