@@ -301,7 +301,13 @@ node_up() {
   local nbin="$ndir/bin" d="$RUN_DIR/node" t0 pid
   t0=$(date +%s%N)
   state_set NODE_BIN "$nbin"
-  mkdir -p "$d/containerd/root" "$d/containerd/state" "$d/containerd/runc" "$d/pod-logs" "$d/cni/net.d" "$d/cni/ipam" "$d/kubelet" "$d/volume-plugins"
+  mkdir -p "$d/containerd/root" "$d/containerd/state" "$d/containerd/runc" "$d/pod-logs" "$d/cni/net.d" "$d/cni/ipam" "$d/cni/bin" "$d/kubelet" "$d/volume-plugins"
+  # The node's CNI bin directory is its own (links to the distribution's plugins), so that a
+  # chained plugin installed by a test (the topology agent's) never lands in /usr/lib/cni.
+  local plugin
+  for plugin in "$CNI_BIN_DIR"/*; do ln -sf "$plugin" "$d/cni/bin/"; done
+  state_set NODE_CNI_BIN_DIR "$d/cni/bin"
+  state_set NODE_CNI_CONF_DIR "$d/cni/net.d"
   local sock="$d/containerd/containerd.sock"
   state_set NODE_CONTAINERD_SOCK "$sock"
   state_set NODE_CONTAINERD_STATE "$d/containerd/state"
@@ -369,7 +375,7 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
         # runc's state beside containerd's, not in the machine-wide /run/containerd/runc
         Root = "$d/containerd/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "$CNI_BIN_DIR"
+    bin_dir = "$d/cni/bin"
     conf_dir = "$d/cni/net.d"
     max_conf_num = 1
 EOF

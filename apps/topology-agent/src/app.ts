@@ -1,8 +1,10 @@
 import type { Interceptor } from "@connectrpc/connect";
-import { agentQuietMethods, createAgentService, type AgentService, type AgentServiceOptions } from "@kne/agent";
+import { ClusterWiring, agentQuietMethods, createAgentService, installCniPlugin, installNodeRuntime, type AgentService, type AgentServiceOptions } from "@kne/agent";
+import { KubeClient } from "@kne/kube";
 import { agentv1 } from "@kne/proto";
 import { serviceRegistration, startServer, type RunningServer, type ServerCommand } from "@kne/rpc";
 import type { Logger } from "@kne/telemetry";
+import type { ClusterFlags } from "./agent-flags";
 
 export const topologyAgentCommand: ServerCommand = {
   name: "topology-agent",
@@ -21,6 +23,7 @@ export interface TopologyAgentAppOptions extends Omit<AgentServiceOptions, "logg
   logger: Logger;
   interceptors?: Interceptor[];
   shutdownGraceMs?: number;
+  cluster?: ClusterFlags;
 }
 
 export interface TopologyAgentApp extends RunningServer {
@@ -33,9 +36,29 @@ export interface TopologyAgentApp extends RunningServer {
  * AgentService with health and reflection. `close()` stops serving, then the agent.
  */
 export async function createTopologyAgentApp(options: TopologyAgentAppOptions): Promise<TopologyAgentApp> {
-  const { port, host, logger, interceptors, shutdownGraceMs, ...agentOptions } = options;
+  const { port, host, logger, interceptors, shutdownGraceMs, cluster, ...agentOptions } = options;
   const agent = createAgentService({ ...agentOptions, logger });
   await agent.start();
+  let wiring: ClusterWiring | undefined;
+  let kube: KubeClient | undefined;
+  if (cluster) {
+    try {
+      if (cluster.cniBinDir && cluster.cniConfDir) {
+        const nodePath = cluster.cniRuntimeDir ? installNodeRuntime(cluster.cniRuntimeDir) : process.execPath;
+        const report = installCniPlugin({ binDir: cluster.cniBinDir, confDir: cluster.cniConfDir, handoffDir: cluster.handoffDir, nodePath });
+        logger.info({ plugin: report.pluginPath, conflist: report.conflistPath, changed: report.changed }, "CNI plugin installed");
+      }
+      kube = new KubeClient(cluster.kubeconfig ? { kubeconfigPath: cluster.kubeconfig } : {});
+      wiring = new ClusterWiring({ agent, kube, nodeName: cluster.nodeName, handoffDir: cluster.handoffDir, logger, resyncIntervalMs: agentOptions.resyncIntervalMs });
+      wiring.start();
+      logger.info({ node: cluster.nodeName, handoffDir: cluster.handoffDir }, "cluster mode started");
+    } catch (err) {
+      await wiring?.stop();
+      kube?.close();
+      await agent.stop();
+      throw err;
+    }
+  }
   let server: RunningServer;
   try {
     server = await startServer({
@@ -48,6 +71,8 @@ export async function createTopologyAgentApp(options: TopologyAgentAppOptions): 
       quietMethods: agentQuietMethods,
     });
   } catch (err) {
+    await wiring?.stop();
+    kube?.close();
     await agent.stop();
     throw err;
   }
@@ -58,6 +83,8 @@ export async function createTopologyAgentApp(options: TopologyAgentAppOptions): 
     agent,
     async close() {
       await server.close();
+      await wiring?.stop();
+      kube?.close();
       await agent.stop();
     },
   };

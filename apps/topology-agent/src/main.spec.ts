@@ -53,6 +53,27 @@ describe("topology-agent", () => {
     expect(() => splitAgentFlags(["--state-dir", "relative"])).toThrow(/absolute/);
   });
 
+  it("parses cluster mode's flags", () => {
+    expect(splitAgentFlags(["--cluster", "--port", "0", "--node-name", "n1", "--cni-bin-dir", "/opt/cni/bin", "--cni-conf-dir=/etc/cni/net.d", "--kubeconfig", "/k"])).toEqual({
+      agent: { stateDir: "/var/lib/kne/agent", cluster: { nodeName: "n1", handoffDir: "/var/lib/kne/agent/pods", kubeconfig: "/k", cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" } },
+      rest: ["--port", "0"],
+    });
+    const saved = process.env.NODE_NAME;
+    process.env.NODE_NAME = "from-env";
+    try {
+      expect(splitAgentFlags(["--cluster", "--cni-handoff-dir", "/h"]).agent.cluster).toEqual({ nodeName: "from-env", handoffDir: "/h" });
+      delete process.env.NODE_NAME;
+      expect(() => splitAgentFlags(["--cluster"])).toThrow(/NODE_NAME/);
+    } finally {
+      if (saved === undefined) delete process.env.NODE_NAME;
+      else process.env.NODE_NAME = saved;
+    }
+    expect(splitAgentFlags([]).agent.cluster).toBeUndefined();
+    expect(() => splitAgentFlags(["--cni-bin-dir", "/b", "--cni-conf-dir", "/c"])).toThrow(/cluster mode/);
+    expect(() => splitAgentFlags(["--node-name", "n", "--cni-bin-dir", "/b"])).toThrow(/go together/);
+    expect(() => splitAgentFlags(["--node-name", "n", "--cni-runtime-dir", "rel"])).toThrow(/absolute/);
+  });
+
   it("runs as a process until SIGTERM, and explains itself with --help", async () => {
     const help = await runProcess(bin, ["--help"]);
     expect(help.code).toBe(0);

@@ -43,6 +43,17 @@ export interface AgentService {
   start(): Promise<void>;
   /** Resolves when no pass or request is queued or running. */
   converged(): Promise<void>;
+  /**
+   * In-process callers that derive the desired state themselves (the cluster mode's wiring
+   * from Link objects): the same checks, persistence and passes as ApplyWires and
+   * DeleteTopology, without a transport.
+   */
+  applyWires(request: agentv1.ApplyWiresRequest): Promise<agentv1.ApplyWiresResponse>;
+  deleteTopology(topology: string): Promise<number>;
+  /** The desired state last accepted for a topology, undefined when there is none. */
+  appliedRequest(topology: string): agentv1.ApplyWiresRequest | undefined;
+  /** The topologies in the persisted desired state. */
+  topologies(): string[];
   /** Stops the loop, waits for running work, closes helper processes and peer connections. */
   stop(): Promise<void>;
 }
@@ -208,6 +219,21 @@ export function createAgentService(raw: AgentServiceOptions): AgentService {
       reconciler.startResync();
     },
     converged: () => reconciler.idle(),
+    applyWires: (request) =>
+      guard(async () => {
+        validateTopologyId(request.topology, "topology");
+        const { outcome, peerFailures } = await reconciler.apply(request);
+        const err = outcomeError(outcome, peerFailures);
+        if (err) throw err;
+        return create(agentv1.ApplyWiresResponseSchema, { observedGeneration: outcome.generation, created: outcome.created, deleted: outcome.deleted, unchanged: outcome.unchanged });
+      }),
+    deleteTopology: (topology) =>
+      guard(async () => {
+        validateTopologyId(topology, "topology");
+        return reconciler.delete(topology);
+      }),
+    appliedRequest: (topology) => reconciler.appliedRequest(topology),
+    topologies: () => reconciler.topologies(),
     async stop() {
       await reconciler.close();
       store.close();

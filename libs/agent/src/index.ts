@@ -16,6 +16,10 @@
  * - Link state goes through a long-lived `ip -batch` per namespace (sub-millisecond) instead
  *   of a process per call.
  *
+ * - Cluster mode (`ClusterWiring`): the agent on a Kubernetes node derives that desired state
+ *   itself from the topologies' `Link` objects and the pod namespaces its chained CNI plugin
+ *   (`cni/kne-cni.mjs`, installed by `installCniPlugin`) hands off.
+ *
  * Use: `createAgentService({ stateDir, underlayAddress, logger })`, register
  * `service`/`impl` with `startServer`, call `start()`; `stop()` on shutdown.
  */
@@ -36,3 +40,7 @@ export {
 } from "./desired-wires.ts";
 export { LinkStateSessions, type LinkStateSessionsOptions } from "./link-state-sessions.ts";
 export type { PassOutcome } from "./topology-reconciler.ts";
+export { ClusterWiring, type ClusterWiringOptions } from "./cluster/cluster-wiring.ts";
+export { clusterWires, parseEndpoint, type ClusterWires, type LinkObjectLike, type LocalPod, type SkippedLink } from "./cluster/cluster-wires.ts";
+export { readHandoffs, sandboxOf, netnsNameOfPath, watchHandoffs, type PodHandoff } from "./cluster/pod-handoff.ts";
+export { installCniPlugin, installNodeRuntime, uninstallCniPlugin, activeConflist, cniPluginSource, CNI_PLUGIN_TYPE, type CniInstallOptions, type CniInstallReport } from "./cluster/cni-install.ts";

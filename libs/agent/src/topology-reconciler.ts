@@ -180,6 +180,12 @@ export class TopologyReconciler {
     return [...this.runtimes.keys()];
   }
 
+  /** The desired state last accepted for a topology (not one being deleted). */
+  appliedRequest(topology: string): agentv1.ApplyWiresRequest | undefined {
+    const rt = this.runtimes.get(topology);
+    return !rt || rt.record.deleting ? undefined : rt.record.request;
+  }
+
   /** The compiled desired state of a topology, or undefined when the agent has none. */
   compiled(topology: string): CompiledTopology | undefined {
     const rt = this.runtimes.get(topology);

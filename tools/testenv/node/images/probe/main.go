@@ -4,6 +4,9 @@
 //	probe serve [PORT]   answer HTTP GET with "probe <hostname>" (readiness: GET /healthz)
 //	probe lookup NAME    resolve NAME through the pod's /etc/resolv.conf, print the addresses
 //	probe get URL        fetch URL, print the body
+//	probe N [SLEEP]      as an init container (upstream's init-wait contract: the vendor's
+//	                     init image gets "N SLEEP"): wait until the pod has N interfaces
+//	                     besides lo, then sleep SLEEP seconds
 //
 // Static (CGO_ENABLED=0), so lookups use Go's own resolver reading /etc/resolv.conf — the
 // cluster DNS the kubelet writes there — and no libc is needed in the image.
@@ -16,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -38,6 +42,10 @@ func main() {
 		requireArg("get URL")
 		get(os.Args[2])
 	default:
+		if n, err := strconv.Atoi(os.Args[1]); err == nil {
+			waitInterfaces(n)
+			return
+		}
 		fail("unknown command " + os.Args[1] + "; usage: probe serve [PORT] | lookup NAME | get URL")
 	}
 }
@@ -92,4 +100,32 @@ func get(url string) {
 		fail(fmt.Sprintf("%s: HTTP %d", url, resp.StatusCode))
 	}
 	fmt.Print(string(body))
+}
+
+// waitInterfaces blocks until the pod's network namespace holds n interfaces besides lo
+// (eth0 from the pod network, the data interfaces from the topology agent), then sleeps the
+// optional second argument's seconds, as upstream's init-wait does.
+func waitInterfaces(n int) {
+	for {
+		entries, err := os.ReadDir("/sys/class/net")
+		if err != nil {
+			fail(err.Error())
+		}
+		count := 0
+		for _, e := range entries {
+			if e.Name() != "lo" {
+				count++
+			}
+		}
+		if count >= n {
+			fmt.Printf("probe: %d interfaces present (wanted %d)\n", count, n)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(os.Args) > 2 {
+		if s, err := strconv.Atoi(os.Args[2]); err == nil && s > 0 {
+			time.Sleep(time.Duration(s) * time.Second)
+		}
+	}
 }
