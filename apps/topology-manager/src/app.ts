@@ -69,7 +69,13 @@ export async function createTopologyManagerApp(options: TopologyManagerAppOption
   const backend =
     options.backend ??
     (choice?.kind === "kubernetes"
-      ? new KubernetesBackend({ kubeconfigPath: choice.kubeconfig, operatorMode: choice.operatorMode, installCrds: choice.installCrds, logger: options.logger.child({ component: "kubernetes-backend" }) })
+      ? new KubernetesBackend({
+          kubeconfigPath: choice.kubeconfig,
+          operatorMode: choice.operatorMode,
+          installCrds: choice.installCrds,
+          ...(choice.imageOverrides ? { imageOverrides: choice.imageOverrides } : {}),
+          logger: options.logger.child({ component: "kubernetes-backend" }),
+        })
       : new LocalBackend({ stateDir: options.stateDir, logger: options.logger.child({ component: "local-backend" }), exclusive: true }));
   // The kubernetes backend installs its CRDs and fills its caches before serving: a bad
   // kubeconfig or an unreachable cluster fails the start, not the first call.

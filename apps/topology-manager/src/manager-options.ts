@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { FlagError, parseServerCommandLine, serverHelp, type ServerCommand, type ServerFlags, type TlsOptions } from "@kne/rpc";
+import { parseImageOverrides } from "@kne/manager";
 import { parseListenAddress } from "@kne/telemetry";
 
 /** The environment variable behind each flag of the manager; a flag wins over its variable. */
@@ -25,6 +26,7 @@ export const managerEnv = {
   kubeconfig: "KUBECONFIG",
   operatorMode: "KNE_OPERATOR_MODE",
   installCrds: "KNE_INSTALL_CRDS",
+  imageOverrides: "KNE_IMAGE_OVERRIDES",
 } as const;
 
 /** Where topologies run: this host, or a Kubernetes cluster (`--backend kubernetes`). */
@@ -36,6 +38,8 @@ export interface BackendFlags {
   operatorMode: "auto" | "cr" | "pod";
   /** Apply the kne.dev CRDs at start (default); false only checks they are installed (the Helm chart installs them). */
   installCrds?: boolean;
+  /** Image references replaced in the pods the manager makes (FROM → TO). */
+  imageOverrides?: ReadonlyMap<string, string>;
 }
 
 /** What the manager accepts by default: generous for a lab, bounded against accidents. */
@@ -92,6 +96,7 @@ export function parseManagerFlags(args: readonly string[], command: ServerComman
     "kubecfg",
     "operator-mode",
     "install-crds",
+    "image-overrides",
   ]);
   if (server.help) return { help: true };
 
@@ -170,13 +175,23 @@ export function parseBackendFlags(values: Readonly<Record<string, string | undef
   if (config !== undefined && config.value.trim() === "") throw new FlagError(`${config.source} must not be empty`);
   const crds = pick("install-crds", managerEnv.installCrds);
   if (crds !== undefined && crds.value !== "true" && crds.value !== "false") throw new FlagError(`${crds.source} ${JSON.stringify(crds.value)}: must be true or false`);
-  const explicit = values["kubeconfig"] !== undefined || values["kubecfg"] !== undefined || values["operator-mode"] !== undefined || values["install-crds"] !== undefined;
-  if (kind === "local" && explicit) throw new FlagError("--kubeconfig, --kubecfg, --operator-mode and --install-crds apply to --backend kubernetes");
+  const overridesText = pick("image-overrides", managerEnv.imageOverrides);
+  let imageOverrides: Map<string, string> | undefined;
+  if (overridesText !== undefined) {
+    try {
+      imageOverrides = parseImageOverrides(overridesText.value);
+    } catch (err) {
+      throw new FlagError(`${overridesText.source}: ${(err as Error).message}`);
+    }
+  }
+  const explicit = ["kubeconfig", "kubecfg", "operator-mode", "install-crds", "image-overrides"].some((f) => values[f] !== undefined);
+  if (kind === "local" && explicit) throw new FlagError("--kubeconfig, --kubecfg, --operator-mode, --install-crds and --image-overrides apply to --backend kubernetes");
   return {
     kind,
     operatorMode,
     ...(kind === "kubernetes" && config ? { kubeconfig: resolve(config.value) } : {}),
     ...(kind === "kubernetes" && crds?.value === "false" ? { installCrds: false } : {}),
+    ...(kind === "kubernetes" && imageOverrides ? { imageOverrides } : {}),
   };
 }
 
@@ -251,6 +266,11 @@ Manager flags (each also read from an environment variable; the flag wins):
                              apply the kne.dev CRDs at start (true, the default), or only check
                              that they are installed (false: the Helm chart installs them, and
                              the manager then needs no right to write CRDs; also $${managerEnv.installCrds})
+  --image-overrides <FROM=TO[,FROM=TO...]>
+                             images to run instead of others in the pods of --backend kubernetes
+                             (also $${managerEnv.imageOverrides}): a container whose image is exactly
+                             FROM runs TO, e.g. a vendor's default alpine:latest or the init image
+                             networkop/init-wait:latest replaced by images imported into the nodes
   --state-dir <dir>          where topologies are kept (also $${managerEnv.stateDir};
                              default /var/lib/kne)
   --tls-cert <file>          serve TLS with this PEM certificate chain (also $${managerEnv.tlsCert});

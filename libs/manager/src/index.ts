@@ -46,3 +46,4 @@ export { assignLinkUids, wiresRequest } from "./local/wires.ts";
 export { createEmbeddedManager, createEmbeddedKubernetesManager, type EmbeddedManager, type EmbeddedKubernetesManager } from "./embedded.ts";
 export { KubernetesBackend, type KubernetesBackendOptions } from "./kubernetes/kubernetes-backend.ts";
 export { TopologyReconciler, type OperatorModeOption } from "./kubernetes/topology-reconciler.ts";
+export { applyImageOverrides, parseImageOverrides, type ImageOverrides } from "./kubernetes/image-overrides.ts";
