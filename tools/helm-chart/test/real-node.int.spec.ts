@@ -6,7 +6,9 @@
  * node's containerd (`ctr images import`, as the node's own images are), and then:
  *
  *  - `helm install` with the values `image-values.sh` writes from the image list: every pod
- *    of the release Ready on the real node, the agent DaemonSet's included (time printed);
+ *    of the release Ready on the real node, the agent DaemonSet's included (time printed),
+ *    and that agent makes a veth between two namespaces through its API, which the host sees
+ *    and pings over (its privileges and host paths suffice);
  *  - `kne --server` through `kubectl port-forward` to the manager's Service, with
  *    `--auth-token-file`: lists, creates (time to every node Ready printed) and deletes a HOST
  *    topology whose pods run on the real node from the host image, which the manager runs in
@@ -32,7 +34,8 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { controller, managerv1 } from "@kne/proto";
+import { nodeNetnsName } from "@kne/dataplane";
+import { agentv1, controller, managerv1 } from "@kne/proto";
 import { acquireTestenv, k8sSkipReason, REAL_NODE_NAME, TESTENV_UP_TIMEOUT_MS, until, type Testenv } from "@kne/testenv";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,6 +46,9 @@ const run = promisify(execFile);
 const RELEASE = "kne";
 const NAMESPACE = "kne-system";
 const TOPOLOGY = "chart-real";
+/** The wires the test asks of the agent's pod directly (not a manager topology). */
+const WIRES = `chartwires${process.pid % 100_000}`;
+const wireNamespaces = ["a", "b"].map((n) => nodeNetnsName(WIRES, n));
 const kneBin = join(repoRoot, "apps", "cli", "bin", "kne.mjs");
 const imageBuild = join(repoRoot, "tools", "images", "build.sh");
 /** The images this test runs: the four apps, the HOST node and the init container. */
@@ -138,7 +144,12 @@ async function importImages(): Promise<void> {
 interface PodJson {
   metadata: { name: string; labels?: Record<string, string> };
   spec: { nodeName?: string };
-  status: { phase?: string; conditions?: Array<{ type: string; status: string }> };
+  status: { phase?: string; hostIP?: string; conditions?: Array<{ type: string; status: string }> };
+}
+
+async function hostNamespaces(): Promise<string[]> {
+  const { stdout } = await run("ip", ["netns", "list"]);
+  return stdout.split("\n").map((l) => l.split(" ")[0]!).filter((n) => wireNamespaces.includes(n)).sort();
 }
 
 const isReady = (p: PodJson): boolean => p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
@@ -175,6 +186,8 @@ describe.skipIf(skip !== undefined)("the chart with the images built here on a r
 
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+    // Wires the agent's pod made, should the test have stopped before deleting them.
+    for (const ns of await hostNamespaces().catch(() => [])) await run("ip", ["netns", "delete", ns]).catch(() => undefined);
     if (env && helmBin) {
       await run(env.kubectl, ["--kubeconfig", env.kubeconfigPath, "delete", "topologies.kne.dev", TOPOLOGY, "--ignore-not-found", "--wait=true", "--timeout=120s"]).catch(() => undefined);
       await helm(helmBin, ["uninstall", RELEASE, "--namespace", NAMESPACE, "--wait", "--ignore-not-found"], helmEnv()).catch(() => undefined);
@@ -199,6 +212,24 @@ describe.skipIf(skip !== undefined)("the chart with the images built here on a r
     note("helm install → every pod Ready", `${((Date.now() - installStarted) / 1000).toFixed(1)} s (${released.length} pods)`);
     for (const p of released) expect(p.spec.nodeName, p.metadata.name).toBe(REAL_NODE_NAME);
     expect(released.map((p) => p.metadata.labels?.["app.kubernetes.io/component"]).sort()).toEqual(["config-bootstrapper", "service-exposer", "topology-agent", "topology-manager"]);
+
+    // --- the agent's pod really works the node's kernel: a veth between two namespaces it
+    // makes, which the host sees (Bidirectional propagation of /run/netns), and a ping over it
+    const agentPod = released.find((p) => p.metadata.labels?.["app.kubernetes.io/component"] === "topology-agent")!;
+    const agent = createClient(agentv1.AgentService, createGrpcTransport({ baseUrl: `http://${agentPod.status.hostIP}:50052` }));
+    const endpoint = (node: string, address: string) => ({ node, interface: "eth1", addresses: [address] });
+    const applied = await agent.applyWires({
+      topology: WIRES,
+      generation: 1n,
+      namespaces: ["a", "b"].map((node) => ({ node, create: true })),
+      // RFC 2544 test addresses, on a veth between two namespaces: nothing leaves the host.
+      wires: [{ uid: 1n, a: endpoint("a", "198.18.250.1/30"), peer: { case: "z", value: endpoint("b", "198.18.250.2/30") } }],
+    });
+    expect(applied.created).toBe(1);
+    expect(await hostNamespaces()).toEqual(wireNamespaces);
+    await run("ip", ["netns", "exec", wireNamespaces[0]!, "ping", "-c", "1", "-W", "2", "198.18.250.2"]);
+    expect((await agent.deleteTopology({ topology: WIRES })).deleted).toBeGreaterThan(0);
+    expect(await hostNamespaces()).toEqual([]);
 
     // --- the API through a port-forward to the manager's Service, with the chart's token
     const tokenFile = join(work, "token");
