@@ -1,19 +1,22 @@
 #!/usr/bin/env node
-// Builds one app for running without tsx: `node ../../tools/scripts/build-app.mjs [--supervisor]`,
-// run from the app's folder (its `build` script does). Writes into the app's dist/:
+// Builds one app for running without tsx: `node ../../tools/scripts/build-app.mjs [--supervisor]
+// [--asset PATH]...`, run from the app's folder (its `build` script does). Writes into the app's dist/:
 //   main.mjs (+ chunks-*.mjs)  the app, from src/main.ts, with everything it imports bundled in;
 //                              what a command loads with import() is split into chunks that
 //                              load only when that command runs
 //   kne-supervisor.mjs         with --supervisor: the per-topology supervisor process the
 //                              local backend starts (apps that embed the manager)
 //   *.map                      source maps: stack traces name .ts lines (the bin enables them)
+//   --asset PATH               a file (path from the workspace root) copied as it is, by its
+//                              name: programs the app installs elsewhere, e.g. the agent's CNI
+//                              plugin, which must run alone, outside the bundle
 //   runtime-deps.json          {"dependencies": {"<pkg>": "<exact version>"}}: the npm
 //                              packages the bundle still loads from node_modules at run time,
 //                              for whoever installs the app (container images install only these)
 import { build } from "esbuild";
 import { isBuiltin } from "node:module";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -28,9 +31,20 @@ const keptExternal = {
 
 const workspaceRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const args = process.argv.slice(2);
-const unknown = args.filter((a) => a !== "--supervisor");
-if (unknown.length > 0) {
-  console.error(`build-app.mjs: unknown argument ${unknown[0]}\nusage: build-app.mjs [--supervisor]   (run from the app's folder)`);
+const usage = "usage: build-app.mjs [--supervisor] [--asset PATH]...   (run from the app's folder)";
+const assets = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === "--supervisor") continue;
+  if (args[i] === "--asset" && args[i + 1] !== undefined) {
+    const source = resolve(workspaceRoot, args[++i]);
+    if (!existsSync(source)) {
+      console.error(`build-app.mjs: --asset ${args[i]}: no such file in the workspace`);
+      process.exit(2);
+    }
+    assets.push(source);
+    continue;
+  }
+  console.error(`build-app.mjs: unknown argument ${args[i]}\n${usage}`);
   process.exit(2);
 }
 const appDir = process.cwd();
@@ -130,6 +144,7 @@ for (const name of [...usedExternals].sort()) {
   const manifest = JSON.parse(readFileSync(join(workspaceRoot, "node_modules", name, "package.json"), "utf8"));
   dependencies[name] = manifest.version;
 }
+for (const source of assets) copyFileSync(source, join(outdir, basename(source)));
 writeFileSync(join(outdir, "runtime-deps.json"), `${JSON.stringify({ dependencies }, null, 2)}\n`);
 
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".mjs"));

@@ -74,7 +74,8 @@ export async function createTopologyManagerApp(options: TopologyManagerAppOption
     backend = options.backend;
   } else if (choice?.kind === "kubernetes") {
     // Loaded only here: a manager over the local backend never loads the Kubernetes client.
-    const kubernetes = await createKubernetesBackend({ kubeconfigPath: choice.kubeconfig, operatorMode: choice.operatorMode, installCrds: choice.installCrds, logger: options.logger.child({ component: "kubernetes-backend" }) });
+    const imageOverrides = choice.imageOverrides ? { imageOverrides: choice.imageOverrides } : {};
+    const kubernetes = await createKubernetesBackend({ kubeconfigPath: choice.kubeconfig, operatorMode: choice.operatorMode, installCrds: choice.installCrds, ...imageOverrides, logger: options.logger.child({ component: "kubernetes-backend" }) });
     // It installs its CRDs and fills its caches before serving: a bad kubeconfig or an
     // unreachable cluster fails the start, not the first call.
     await kubernetes.start();
@@ -87,7 +88,7 @@ export async function createTopologyManagerApp(options: TopologyManagerAppOption
       ...(choice.kubecfgMaxClusters !== undefined ? { maxClusters: choice.kubecfgMaxClusters } : {}),
       logger: clusterLogger,
       createBackend: (kubeconfigPath) =>
-        createKubernetesBackend({ kubeconfigPath, operatorMode: choice.operatorMode, installCrds: choice.installCrds, logger: clusterLogger.child({ kubecfg: kubeconfigPath }) }),
+        createKubernetesBackend({ kubeconfigPath, operatorMode: choice.operatorMode, installCrds: choice.installCrds, ...imageOverrides, logger: clusterLogger.child({ kubecfg: kubeconfigPath }) }),
     });
   } else {
     backend = new LocalBackend({ stateDir: options.stateDir, logger: options.logger.child({ component: "local-backend" }), exclusive: true });

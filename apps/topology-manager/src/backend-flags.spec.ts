@@ -51,8 +51,17 @@ describe("--backend, --kubeconfig, --operator-mode", () => {
     expect(() => choice(["--backend", "kubernetes", "--kubeconfig", "/x", "--kubecfg", "/y"])).toThrow(/give one/);
   });
 
+  it("maps images with --image-overrides FROM=TO,... (or $KNE_IMAGE_OVERRIDES), naming a bad entry", () => {
+    const c = choice(["--backend", "kubernetes", "--image-overrides", "alpine:latest=localhost/kne/host:ab12,networkop/init-wait:latest=localhost/kne/init-wait:cd34"]);
+    expect(c?.imageOverrides).toEqual(new Map([["alpine:latest", "localhost/kne/host:ab12"], ["networkop/init-wait:latest", "localhost/kne/init-wait:cd34"]]));
+    expect(choice([], { KNE_BACKEND: "kubernetes", KNE_IMAGE_OVERRIDES: "a:1=b:2" })?.imageOverrides).toEqual(new Map([["a:1", "b:2"]]));
+    expect(() => choice(["--backend", "kubernetes", "--image-overrides", "a:1=b:2,c:3"])).toThrow(/--image-overrides: entry 2 "c:3": expected FROM=TO/);
+    expect(() => choice([], { KNE_BACKEND: "kubernetes", KNE_IMAGE_OVERRIDES: "a:1=" })).toThrow(/\$KNE_IMAGE_OVERRIDES: entry 1 "a:1=": TO "" is not an image reference/);
+    expect(() => choice(["--image-overrides", "a:1=b:2"])).toThrow(/apply to --backend kubernetes/);
+  });
+
   it("explains them in --help", () => {
     const help = topologyManagerHelp(topologyManagerCommand);
-    for (const flag of ["--backend", "--kubeconfig", "--operator-mode", "--install-crds", "--kubecfg-dir", "--kubecfg-max-clusters"]) expect(help).toContain(flag);
+    for (const flag of ["--backend", "--kubeconfig", "--operator-mode", "--install-crds", "--kubecfg-dir", "--kubecfg-max-clusters", "--image-overrides"]) expect(help).toContain(flag);
   });
 });

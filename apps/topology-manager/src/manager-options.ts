@@ -7,6 +7,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { FlagError, parseServerCommandLine, serverHelp, type ServerCommand, type ServerFlags, type TlsOptions } from "@kne/rpc";
+import { parseImageOverrides } from "@kne/manager";
 import { parseListenAddress } from "@kne/telemetry";
 
 /** The environment variable behind each flag of the manager; a flag wins over its variable. */
@@ -27,6 +28,7 @@ export const managerEnv = {
   installCrds: "KNE_INSTALL_CRDS",
   kubecfgDir: "KNE_KUBECFG_DIR",
   kubecfgMaxClusters: "KNE_KUBECFG_MAX_CLUSTERS",
+  imageOverrides: "KNE_IMAGE_OVERRIDES",
 } as const;
 
 /** Where topologies run: this host, or a Kubernetes cluster (`--backend kubernetes`). */
@@ -42,6 +44,8 @@ export interface BackendFlags {
   kubecfgDir?: string;
   /** Clusters besides its own that the manager serves at once for such requests. */
   kubecfgMaxClusters?: number;
+  /** Image references replaced in the pods the manager makes (FROM → TO). */
+  imageOverrides?: ReadonlyMap<string, string>;
 }
 
 /** What the manager accepts by default: generous for a lab, bounded against accidents. */
@@ -100,6 +104,7 @@ export function parseManagerFlags(args: readonly string[], command: ServerComman
     "install-crds",
     "kubecfg-dir",
     "kubecfg-max-clusters",
+    "image-overrides",
   ]);
   if (server.help) return { help: true };
 
@@ -189,8 +194,17 @@ export function parseBackendFlags(values: Readonly<Record<string, string | undef
   if (maxClusters !== undefined && (!/^\d+$/.test(maxClusters.value) || Number(maxClusters.value) < 1 || Number(maxClusters.value) > 64)) {
     throw new FlagError(`${maxClusters.source} must be a whole number from 1 to 64, got "${maxClusters.value}"`);
   }
-  const explicit = ["kubeconfig", "kubecfg", "operator-mode", "install-crds", "kubecfg-dir", "kubecfg-max-clusters"].some((flag) => values[flag] !== undefined);
-  if (kind === "local" && explicit) throw new FlagError("--kubeconfig, --kubecfg, --operator-mode, --install-crds, --kubecfg-dir and --kubecfg-max-clusters apply to --backend kubernetes");
+  const overridesText = pick("image-overrides", managerEnv.imageOverrides);
+  let imageOverrides: Map<string, string> | undefined;
+  if (overridesText !== undefined) {
+    try {
+      imageOverrides = parseImageOverrides(overridesText.value);
+    } catch (err) {
+      throw new FlagError(`${overridesText.source}: ${(err as Error).message}`);
+    }
+  }
+  const explicit = ["kubeconfig", "kubecfg", "operator-mode", "install-crds", "kubecfg-dir", "kubecfg-max-clusters", "image-overrides"].some((flag) => values[flag] !== undefined);
+  if (kind === "local" && explicit) throw new FlagError("--kubeconfig, --kubecfg, --operator-mode, --install-crds, --kubecfg-dir, --kubecfg-max-clusters and --image-overrides apply to --backend kubernetes");
   return {
     kind,
     operatorMode,
@@ -198,6 +212,7 @@ export function parseBackendFlags(values: Readonly<Record<string, string | undef
     ...(kind === "kubernetes" && crds?.value === "false" ? { installCrds: false } : {}),
     ...(kind === "kubernetes" && kubecfgDir ? { kubecfgDir: resolve(kubecfgDir.value) } : {}),
     ...(kind === "kubernetes" && maxClusters ? { kubecfgMaxClusters: Number(maxClusters.value) } : {}),
+    ...(kind === "kubernetes" && imageOverrides ? { imageOverrides } : {}),
   };
 }
 
@@ -279,6 +294,11 @@ Manager flags (each also read from an environment variable; the flag wins):
                              kubeconfig may be named (others: PERMISSION_DENIED)
   --kubecfg-max-clusters <n> clusters besides its own served at once for kubecfg requests
                              (1-64, default 4; also $${managerEnv.kubecfgMaxClusters})
+  --image-overrides <FROM=TO[,FROM=TO...]>
+                             images to run instead of others in the pods of --backend kubernetes
+                             (also $${managerEnv.imageOverrides}): a container whose image is exactly
+                             FROM runs TO, e.g. a vendor's default alpine:latest or the init image
+                             networkop/init-wait:latest replaced by images imported into the nodes
   --state-dir <dir>          where topologies are kept (also $${managerEnv.stateDir};
                              default /var/lib/kne)
   --tls-cert <file>          serve TLS with this PEM certificate chain (also $${managerEnv.tlsCert});

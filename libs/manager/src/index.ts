@@ -52,3 +52,4 @@ export { createEmbeddedManager, type Embedded, type EmbeddedManager } from "./em
 export { createKubernetesBackend, createEmbeddedKubernetesManager, createKubecfgClusters, type EmbeddedKubernetesManager } from "./kubernetes-loader.ts";
 export type { KubecfgClusters, KubecfgClustersOptions, StartableBackend } from "./kubernetes/kubecfg-clusters.ts";
 export type { KubernetesBackend, KubernetesBackendOptions } from "./kubernetes/kubernetes-backend.ts";
+export { applyImageOverrides, parseImageOverrides, type ImageOverrides } from "./kubernetes/image-overrides.ts";

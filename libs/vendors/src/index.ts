@@ -75,6 +75,7 @@ export { gobgpConfigType, type GobgpConfigType } from "./gobgp/gobgp-config";
 export { defaultBirdConfig } from "./bird/bird";
 export { BOOT_CONFIG_ENV } from "./host/host";
 export {
+  DEFAULT_INIT_IMAGE,
   dns1123Subdomain,
   kubeObjectsForNode,
   NODE_LABEL,

@@ -17,7 +17,7 @@ import { nokiaKubeObjects } from "./nokia/kube";
 import { openconfigKubeObjects } from "./openconfig/kube";
 
 export type { KubeObject, KubeObjectMeta, NodeObjects, NodeObjectsInput, OperatorMode } from "./kube-shape";
-export { NODE_LABEL, TOPOLOGY_LABEL, dns1123Subdomain } from "./kube-shape";
+export { DEFAULT_INIT_IMAGE, NODE_LABEL, TOPOLOGY_LABEL, dns1123Subdomain } from "./kube-shape";
 
 /** Builds a vendor's objects from the resolved node. */
 type KubeShape = (ctx: KubeNodeContext) => NodeObjects;

@@ -12,8 +12,14 @@ import { InvalidArgumentError } from "@kne/dataplane";
 /** The plugin's type in the conflist and its file name in the bin directory. */
 export const CNI_PLUGIN_TYPE = "kne-cni";
 
-/** The plugin's source in this package (plain JavaScript, Node's standard library only). */
-export const cniPluginSource = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "cni", "kne-cni.mjs");
+/**
+ * The plugin's source (plain JavaScript, Node's standard library only): in this package when
+ * run from sources, beside the bundle's chunks in a built app (its build copies the file).
+ */
+export const cniPluginSource = [
+  join(dirname(fileURLToPath(import.meta.url)), "..", "..", "cni", "kne-cni.mjs"),
+  join(dirname(fileURLToPath(import.meta.url)), "kne-cni.mjs"),
+].find((path) => existsSync(path)) ?? join(dirname(fileURLToPath(import.meta.url)), "..", "..", "cni", "kne-cni.mjs");
 
 export interface CniInstallOptions {
   /** The node's CNI bin directory (the runtime's `bin_dir`). */

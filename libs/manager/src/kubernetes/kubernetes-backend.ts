@@ -52,6 +52,7 @@ import {
   topologyFromObject,
   topologySpecOf,
 } from "./topology-objects.ts";
+import type { ImageOverrides } from "./image-overrides.ts";
 import { type ClusterCaches, type OperatorModeOption, PERMANENT_FAILURE_REASONS, TopologyReconciler } from "./topology-reconciler.ts";
 
 export interface KubernetesBackendOptions {
@@ -73,6 +74,8 @@ export interface KubernetesBackendOptions {
   installCrds?: boolean;
   /** Image pull secrets (in each topology's namespace) for the pods of every topology made here. */
   imagePullSecrets?: string[];
+  /** Image references replaced in the pods made here: a vendor's default image → one the cluster has (image-overrides.ts). */
+  imageOverrides?: ImageOverrides;
 }
 
 /** The kne.dev CRDs by name: what is checked when the manager does not install them (no manifest files needed). */
@@ -155,7 +158,11 @@ export class KubernetesBackend implements RuntimeBackend {
       devices: new Informer<DeviceObject>(this.client, resourceTypes.device, labelled),
     };
     this.caches = caches;
-    this.reconciler = new TopologyReconciler(this.client, caches, { operatorMode: this.options.operatorMode ?? "auto", logger: this.logger });
+    this.reconciler = new TopologyReconciler(this.client, caches, {
+      operatorMode: this.options.operatorMode ?? "auto",
+      logger: this.logger,
+      ...(this.options.imageOverrides ? { imageOverrides: this.options.imageOverrides } : {}),
+    });
     const reconciler = this.reconciler;
     const queue = new WorkQueue((key) => reconciler.reconcile(key), {
       concurrency: this.options.reconcileConcurrency ?? 4,

@@ -15,6 +15,7 @@ import { KNE_API_VERSION, KubeApiError, crdInstalled, forEachConcurrently, isCon
 import type { Logger } from "@kne/telemetry";
 import { type NodeObjects, type OperatorMode, VendorError, kubeObjectsForNode } from "@kne/vendors";
 import type { topo } from "@kne/proto";
+import { applyImageOverrides, type ImageOverrides } from "./image-overrides.ts";
 import { matchesSelector, nodeStatusFromPods, type PodJson } from "./pod-status.ts";
 import {
   APPLIED_HASH_ANNOTATION,
@@ -57,6 +58,8 @@ export interface TopologyReconcilerOptions {
   logger: Logger;
   /** Objects applied at once within one pass. */
   applyConcurrency?: number;
+  /** Image references replaced in the pods made here (see image-overrides.ts). */
+  imageOverrides?: ImageOverrides;
 }
 
 /** What a pass learned about a node, kept for the backend (services, pod selection). */
@@ -206,6 +209,12 @@ export class TopologyReconciler {
   }
 
   private async nodeObjects(t: TopologyObject, ns: string, node: topo.Node, links: topo.Link[]): Promise<NodeObjects> {
+    const objects = await this.vendorObjects(t, ns, node, links);
+    const overrides = this.options.imageOverrides;
+    return overrides && overrides.size > 0 ? { ...objects, objects: applyImageOverrides(objects.objects, overrides) } : objects;
+  }
+
+  private async vendorObjects(t: TopologyObject, ns: string, node: topo.Node, links: topo.Link[]): Promise<NodeObjects> {
     const input = { topology: t.metadata.name, namespace: ns, node, links, imagePullSecrets: t.spec.imagePullSecrets ?? [] };
     const mode = this.options.operatorMode;
     if (mode !== "auto") return this.registerCr(kubeObjectsForNode({ ...input, operatorMode: mode }));
