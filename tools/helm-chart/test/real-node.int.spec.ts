@@ -147,6 +147,16 @@ interface PodJson {
   status: { phase?: string; hostIP?: string; conditions?: Array<{ type: string; status: string }> };
 }
 
+/** The entries of a reused environment's state file (beside its kubeconfig). */
+function stateFile(kubeconfigPath: string): Record<string, string> {
+  const state: Record<string, string> = {};
+  for (const line of readFileSync(join(dirname(kubeconfigPath), "state.env"), "utf8").split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) state[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return state;
+}
+
 async function hostNamespaces(): Promise<string[]> {
   const { stdout } = await run("ip", ["netns", "list"]);
   return stdout.split("\n").map((l) => l.split(" ")[0]!).filter((n) => wireNamespaces.includes(n)).sort();
@@ -201,7 +211,13 @@ describe.skipIf(skip !== undefined)("the chart with the images built here on a r
     // --- install: the values the image list gives, the agent's state in this test's directory
     const values = chartImageValues([...images.values()], "images.json");
     const valuesFile = join(work, "values.yaml");
-    writeFileSync(valuesFile, stringify({ ...values, topologyAgent: { stateDir: join(work, "agent-state") } }));
+    // The agent's chained CNI plugin goes into the node's own CNI directories (the test
+    // node's runtime reads those, not the host's /opt/cni/bin and /etc/cni/net.d).
+    if (!env) throw new Error("no test environment (beforeAll failed)");
+    const nodeState = env.state.NODE_CNI_BIN_DIR ? env.state : stateFile(env.kubeconfigPath);
+    if (!nodeState.NODE_CNI_BIN_DIR || !nodeState.NODE_CNI_CONF_DIR) throw new Error("the test environment records no NODE_CNI_BIN_DIR/NODE_CNI_CONF_DIR: run testenv.sh down and up --real-node again");
+    const cluster = { cniBinDir: nodeState.NODE_CNI_BIN_DIR, cniConfDir: nodeState.NODE_CNI_CONF_DIR, runtimeDir: join(work, "cni-runtime") };
+    writeFileSync(valuesFile, stringify({ ...values, topologyAgent: { stateDir: join(work, "agent-state"), cluster } }));
     const installStarted = Date.now();
     const installed = await helm(helmBin, ["install", RELEASE, chartDir, "--namespace", NAMESPACE, "--create-namespace", "-f", valuesFile, "--wait", "--timeout", "5m"], helmEnv());
     expect(installed.code, installed.stderr).toBe(0);
