@@ -14,7 +14,7 @@
 //                              packages the bundle still loads from node_modules at run time,
 //                              for whoever installs the app (container images install only these)
 import { build } from "esbuild";
-import { isBuiltin } from "node:module";
+import { createRequire, isBuiltin } from "node:module";
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -88,12 +88,38 @@ const builtinsAsRequire = {
       if (a.kind === "dynamic-import") return { path: `node:${bare}`, external: true };
       return { path: bare, namespace: "builtin-as-require" };
     });
-    b.onLoad({ filter: /.*/, namespace: "builtin-as-require" }, (a) => ({
-      contents: `module.exports = require(${JSON.stringify(`node:${a.path}`)});`,
-      loader: "js",
-    }));
+    b.onLoad({ filter: /.*/, namespace: "builtin-as-require" }, (a) => ({ contents: builtinModuleSource(`node:${a.path}`), loader: "js" }));
   },
 };
+
+/**
+ * A builtin as a CommonJS module for the bundle. A builtin whose exports are a plain object
+ * is loaded on the first read of one of its exports, not where a chunk names it: a chunk's
+ * imports all run when the chunk loads, and kne's commands share chunks with code they do
+ * not run (a `kne show` loaded node:http2, http, https and zlib for the --server client and
+ * the server it never started: ~20 ms, --cpu-prof). The export names are the building
+ * Node's; builtins that are functions or class instances (events, stream, assert, module,
+ * process) are required at once as before, since their methods live on prototypes.
+ */
+const requireForBuild = createRequire(import.meta.url);
+function builtinModuleSource(id) {
+  const eager = `module.exports = require(${JSON.stringify(id)});`;
+  // Only to read its shape; deprecated builtins (punycode) would warn on every build.
+  const warned = process.noDeprecation;
+  process.noDeprecation = true;
+  const real = requireForBuild(id);
+  process.noDeprecation = warned;
+  const proto = real === null || typeof real !== "object" ? undefined : Object.getPrototypeOf(real);
+  if (proto !== Object.prototype && proto !== null) return eager;
+  const names = Object.getOwnPropertyNames(real);
+  return [
+    `let loaded;`,
+    `const load = () => (loaded ??= require(${JSON.stringify(id)}));`,
+    `for (const name of ${JSON.stringify(names)}) {`,
+    `  Object.defineProperty(module.exports, name, { get: () => load()[name], set: (value) => { load()[name] = value; }, enumerable: true });`,
+    `}`,
+  ].join("\n");
+}
 
 /** `@scope/pkg/sub` → `@scope/pkg`, `pkg/sub` → `pkg`; node builtins → undefined. */
 function packageName(path) {

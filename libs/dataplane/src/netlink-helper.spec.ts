@@ -1,6 +1,9 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Batch, KernelOperation } from "./batch.ts";
-import { helperSpec, helperSupports, splitHelperOutput } from "./netlink-helper.ts";
+import { helperPython, helperSpec, helperSupports, splitHelperOutput } from "./netlink-helper.ts";
 
 function op(netns: string, line: string, tool: KernelOperation["tool"] = "ip"): KernelOperation {
   return { phase: "setup", tool, netns, args: line.split(" "), object: `netns ${netns}` };
@@ -49,5 +52,22 @@ describe("netlink helper", () => {
     const chunks = splitHelperOutput(stderr, 3);
     expect(chunks.map((c) => c.done)).toEqual([true, false, false]);
     expect(splitHelperOutput("", 2).map((c) => c.done)).toEqual([false, false]);
+  });
+
+  it("runs the system's python3 before PATH's, and PATH's when there is none", () => {
+    // Debian's package (what install-deps.sh installs) is /usr/bin/python3.
+    expect(helperPython()).toBe("/usr/bin/python3");
+    expect(helperPython(["/nonexistent/python3", "/usr/bin/python3"])).toBe("/usr/bin/python3");
+    expect(helperPython(["/nonexistent/python3"])).toBe("python3");
+    // Present but not executable does not count.
+    const dir = mkdtempSync(join(tmpdir(), "kne-helper-python-"));
+    try {
+      writeFileSync(join(dir, "python3"), "", { mode: 0o644 });
+      expect(helperPython([join(dir, "python3")])).toBe("python3");
+      chmodSync(join(dir, "python3"), 0o755);
+      expect(helperPython([join(dir, "python3")])).toBe(join(dir, "python3"));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

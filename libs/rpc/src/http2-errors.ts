@@ -4,30 +4,36 @@
 import http2 from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 
-const { constants } = http2;
-
-/** RST_STREAM codes and what they mean to a gRPC caller (gRPC's PROTOCOL-HTTP2.md, "Errors"). */
-const resetCodes: ReadonlyMap<number, [name: string, code: Code]> = new Map([
-  [constants.NGHTTP2_PROTOCOL_ERROR, ["PROTOCOL_ERROR", Code.Internal]],
-  [constants.NGHTTP2_INTERNAL_ERROR, ["INTERNAL_ERROR", Code.Internal]],
-  [constants.NGHTTP2_FLOW_CONTROL_ERROR, ["FLOW_CONTROL_ERROR", Code.Internal]],
-  [constants.NGHTTP2_SETTINGS_TIMEOUT, ["SETTINGS_TIMEOUT", Code.Internal]],
-  [constants.NGHTTP2_FRAME_SIZE_ERROR, ["FRAME_SIZE_ERROR", Code.Internal]],
-  [constants.NGHTTP2_COMPRESSION_ERROR, ["COMPRESSION_ERROR", Code.Internal]],
-  [constants.NGHTTP2_CONNECT_ERROR, ["CONNECT_ERROR", Code.Internal]],
-  [constants.NGHTTP2_REFUSED_STREAM, ["REFUSED_STREAM", Code.Unavailable]],
-  [constants.NGHTTP2_CANCEL, ["CANCEL", Code.Canceled]],
-  [constants.NGHTTP2_ENHANCE_YOUR_CALM, ["ENHANCE_YOUR_CALM", Code.ResourceExhausted]],
-  [constants.NGHTTP2_INADEQUATE_SECURITY, ["INADEQUATE_SECURITY", Code.PermissionDenied]],
-  [constants.NGHTTP2_HTTP_1_1_REQUIRED, ["HTTP_1_1_REQUIRED", Code.PermissionDenied]],
-]);
+/**
+ * RST_STREAM codes and what they mean to a gRPC caller (gRPC's PROTOCOL-HTTP2.md, "Errors").
+ * Built on first use: reading node:http2's constants loads the module (~15 ms), and every
+ * process that bundles this file (each in-process `kne` command) would pay it at start.
+ */
+let resetCodes: ReadonlyMap<number, [name: string, code: Code]> | undefined;
+function resetCodeTable(): ReadonlyMap<number, [name: string, code: Code]> {
+  const { constants } = http2;
+  return new Map([
+    [constants.NGHTTP2_PROTOCOL_ERROR, ["PROTOCOL_ERROR", Code.Internal]],
+    [constants.NGHTTP2_INTERNAL_ERROR, ["INTERNAL_ERROR", Code.Internal]],
+    [constants.NGHTTP2_FLOW_CONTROL_ERROR, ["FLOW_CONTROL_ERROR", Code.Internal]],
+    [constants.NGHTTP2_SETTINGS_TIMEOUT, ["SETTINGS_TIMEOUT", Code.Internal]],
+    [constants.NGHTTP2_FRAME_SIZE_ERROR, ["FRAME_SIZE_ERROR", Code.Internal]],
+    [constants.NGHTTP2_COMPRESSION_ERROR, ["COMPRESSION_ERROR", Code.Internal]],
+    [constants.NGHTTP2_CONNECT_ERROR, ["CONNECT_ERROR", Code.Internal]],
+    [constants.NGHTTP2_REFUSED_STREAM, ["REFUSED_STREAM", Code.Unavailable]],
+    [constants.NGHTTP2_CANCEL, ["CANCEL", Code.Canceled]],
+    [constants.NGHTTP2_ENHANCE_YOUR_CALM, ["ENHANCE_YOUR_CALM", Code.ResourceExhausted]],
+    [constants.NGHTTP2_INADEQUATE_SECURITY, ["INADEQUATE_SECURITY", Code.PermissionDenied]],
+    [constants.NGHTTP2_HTTP_1_1_REQUIRED, ["HTTP_1_1_REQUIRED", Code.PermissionDenied]],
+  ]);
+}
 
 /**
  * The error a stream reset with `rstCode` stands for; undefined for NO_ERROR and
  * STREAM_CLOSED, which gRPC does not map (the stream's status decides).
  */
 export function errorFromResetCode(rstCode: number | undefined): ConnectError | undefined {
-  const known = rstCode === undefined ? undefined : resetCodes.get(rstCode);
+  const known = rstCode === undefined ? undefined : (resetCodes ??= resetCodeTable()).get(rstCode);
   if (known === undefined) return undefined;
   const [name, code] = known;
   return new ConnectError(`http/2 stream closed with error code ${name} (0x${rstCode!.toString(16)})`, code);
