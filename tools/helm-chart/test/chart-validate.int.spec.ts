@@ -62,7 +62,8 @@ describe("helm template validated by kubeconform (Kubernetes schemas and our CRD
     const text = await renderChart(helmBin);
     const objects = manifests(text);
     const kinds = objects.map((o) => o.kind).sort();
-    expect(kinds).toEqual(["ClusterRole", "ClusterRoleBinding", "DaemonSet", "Deployment", "Deployment", "Deployment", "Secret", "Service", "Service", "Service", "Service", "Service", "ServiceAccount"].sort());
+    // The manager's and the agent's (cluster mode) ServiceAccount, ClusterRole and binding.
+    expect(kinds).toEqual(["ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "DaemonSet", "Deployment", "Deployment", "Deployment", "Secret", "Service", "Service", "Service", "Service", "Service", "ServiceAccount", "ServiceAccount"].sort());
     const report = await kubeconform(kubeconformBin, schemaDirs, text, work);
     expect(report.resources.filter((r) => r.status !== "statusValid"), JSON.stringify(report.resources, null, 1)).toEqual([]);
     expect(report).toMatchObject({ valid: objects.length, invalid: 0, errors: 0, skipped: 0 });
@@ -134,7 +135,7 @@ describe("what the values make", () => {
     expect(container["readinessProbe"]).toMatchObject({ tcpSocket: { port: 50051 } });
     const volumes = podSpec["volumes"] as Array<Record<string, Record<string, unknown>>>;
     expect(volumes.find((v) => v["name"] as unknown === "api-token")!["secret"]).toMatchObject({ secretName: "kne-api-token", items: [{ key: "api-token", path: "token" }] });
-    const role = objs.find((o) => o.kind === "ClusterRole")!;
+    const role = objs.find((o) => o.kind === "ClusterRole" && o.metadata.name === "kne-topology-manager")!;
     const crdRules = (role["rules"] as Array<{ resources: string[]; verbs: string[] }>).filter((r) => r.resources.includes("customresourcedefinitions"));
     expect(crdRules.flatMap((r) => r.verbs).sort()).toEqual(["create", "get", "patch"]);
   });
