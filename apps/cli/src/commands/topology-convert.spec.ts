@@ -1,11 +1,23 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { runKne, upstreamExamples } from "../testing";
 
+/** A scratch directory for one test, removed after it. */
+const scratch: string[] = [];
+function scratchDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "kne-convert-"));
+  scratch.push(dir);
+  return dir;
+}
+
 describe("kne topology convert", () => {
+  afterEach(() => {
+    for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
   it("writes YAML with proto field names and integer service ports to stdout", async () => {
     const { code, stdout, stderr } = await runKne(["topology", "convert", join(upstreamExamples, "topo/testdata/valid_topo.pb.txt"), "--to", "yaml"]);
     expect([code, stderr]).toEqual([0, ""]);
@@ -17,7 +29,7 @@ describe("kne topology convert", () => {
   });
 
   it("converts text format → JSON → YAML → text format to a file that still validates", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "kne-convert-"));
+    const dir = scratchDir();
     expect((await runKne(["topology", "convert", "examples/frr-2node-ebgp/topology.pb.txt", "-O", join(dir, "t.json")])).code).toBe(0);
     expect((await runKne(["topology", "convert", "t.json", "-O", "t.yaml"], dir)).code).toBe(0);
     expect((await runKne(["topology", "convert", "t.yaml", "--to", "textproto", "--out-file", "t.pb.txt"], dir)).code).toBe(0);
@@ -29,7 +41,7 @@ describe("kne topology convert", () => {
   });
 
   it("reads a file whose name does not say its format with --from", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "kne-convert-"));
+    const dir = scratchDir();
     writeFileSync(join(dir, "lab.topology"), "name: lab\nnodes: [{ name: r1, vendor: HOST }]\n");
     expect(await runKne(["topology", "convert", "lab.topology", "--to", "json"], dir)).toMatchObject({ code: 1, stderr: expect.stringContaining("cannot tell the format") });
     const { code, stdout } = await runKne(["topology", "convert", "lab.topology", "--from", "yaml", "--to", "json"], dir);
@@ -64,7 +76,7 @@ describe("kne topology convert", () => {
   });
 
   it("--resolved refuses an invalid topology with file:line:col", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "kne-convert-"));
+    const dir = scratchDir();
     writeFileSync(join(dir, "bad.pb.txt"), 'name: "c"\nnodes { name: "a" vendor: CIENA }\nnodes { name: "b" vendor: CIENA }\nlinks { a_node: "a" a_int: "1/5/1" z_node: "b" z_int: "1/9/12345678901234" }\n');
     const { code, stdout, stderr } = await runKne(["topology", "convert", "bad.pb.txt", "--to", "json", "--resolved"], dir);
     expect([code, stdout]).toEqual([1, ""]);

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { runKne, upstreamExamples } from "../testing";
 import type { ValidationReport } from "./topology-validate";
@@ -10,6 +10,11 @@ const invalidYaml = join(upstreamExamples, "topo/testdata/invalid_topo.yaml");
 const duplicateLink = join(upstreamExamples, "cmd/topology/testdata/valid_topo.pb.txt");
 
 describe("kne topology validate", () => {
+  const scratch: string[] = [];
+  afterEach(() => {
+    for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
   it("validates the shipped examples, one OK line each", async () => {
     const { code, stdout, stderr } = await runKne(["topology", "validate", "examples/frr-2node-ebgp/topology.pb.txt", "examples/host-3node/topology.pb.txt"]);
     expect(stderr).toBe("");
@@ -22,6 +27,7 @@ describe("kne topology validate", () => {
 
   it("prints every problem as file:line:col: path: message and exits 1", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kne-validate-"));
+    scratch.push(dir);
     writeFileSync(
       join(dir, "lab.yaml"),
       "name: lab\nnodes:\n  - name: r1\n    config: { file: r1.cfg }\n  - name: R2\nlinks:\n  - { a_node: r1, a_int: eth1, z_node: r3, z_int: eth1 }\n",
