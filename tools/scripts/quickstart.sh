@@ -24,7 +24,8 @@ echo "== BGP sessions (each of the 8 leaf-spine sessions is seen by its spine)"
 for _ in $(seq 1 30); do
   established=0
   for spine in spine1 spine2; do
-    n=$(kne exec "$name" "$spine" -- vtysh -c 'show bgp summary json' | grep -o '"state":"Established"' | wc -l)
+    # No session up yet is a count of 0 (grep finds nothing), not a failure: keep waiting.
+    n=$(kne exec "$name" "$spine" -- vtysh -c 'show bgp summary json' | grep -o '"state":"Established"' | wc -l) || n=0
     established=$((established + n))
   done
   [ "$established" -eq 8 ] && break
