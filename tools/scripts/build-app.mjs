@@ -10,6 +10,8 @@
 //   --asset PATH               a file (path from the workspace root) copied as it is, by its
 //                              name: programs the app installs elsewhere, e.g. the agent's CNI
 //                              plugin, which must run alone, outside the bundle
+//   start.mjs                  tools/scripts/start-built-app.mjs: the runtime check, the compile
+//                              cache and source maps, then main.mjs (what bin/ imports)
 //   runtime-deps.json          {"dependencies": {"<pkg>": "<exact version>"}}: the npm
 //                              packages the bundle still loads from node_modules at run time,
 //                              for whoever installs the app (container images install only these)
@@ -171,6 +173,8 @@ for (const name of [...usedExternals].sort()) {
   dependencies[name] = manifest.version;
 }
 for (const source of assets) copyFileSync(source, join(outdir, basename(source)));
+// What every bin/ runs first (the runtime check, the compile cache), one copy for all apps.
+copyFileSync(join(workspaceRoot, "tools", "scripts", "start-built-app.mjs"), join(outdir, "start.mjs"));
 writeFileSync(join(outdir, "runtime-deps.json"), `${JSON.stringify({ dependencies }, null, 2)}\n`);
 
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".mjs"));
